@@ -1,0 +1,120 @@
+// Package store defines the storage seam of calldiag: the operations every
+// backend (SQLite, ClickHouse) provides, the query types they take, and the
+// errors they return. Consumers that need only part of it declare a narrower
+// interface in their own package.
+//
+// It imports only model; it must not import ingest, pipeline, api or web.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"calldiag/internal/model"
+)
+
+// ErrNotFound is returned when a call or record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrBadCursor is returned when a paging cursor cannot be decoded.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// Store is what a backend provides. Every method is safe for concurrent use.
+type Store interface {
+	// Append stores a batch of normalized records in one transaction: either
+	// every new record of the batch is stored or none is. Records whose ID is
+	// already stored are skipped and counted as duplicates. The call summaries
+	// of every touched call are brought up to date in the same transaction.
+	Append(ctx context.Context, batch []model.Record) (AppendResult, error)
+	// SearchCalls returns one page of call summaries.
+	SearchCalls(ctx context.Context, q CallQuery) (CallPage, error)
+	// Call returns the overview of one call, or ErrNotFound.
+	Call(ctx context.Context, id string) (model.Call, error)
+	// Timeline returns one page of a call's timeline, or ErrNotFound.
+	Timeline(ctx context.Context, q TimelineQuery) (model.Timeline, error)
+	// Record returns the original bytes of a stored record, or ErrNotFound.
+	Record(ctx context.Context, id string) (StoredRecord, error)
+	// Stats returns store-wide counts.
+	Stats(ctx context.Context) (Stats, error)
+	// Close releases the store.
+	Close() error
+}
+
+// AppendResult says what Append did with a batch.
+type AppendResult struct {
+	Stored     int
+	Duplicates int
+	// Calls lists the ids of the calls touched by stored records, sorted.
+	Calls []string
+}
+
+// Sort orders for call search.
+const (
+	SortStart        = "start"
+	SortDuration     = "duration"
+	SortParticipants = "participants"
+)
+
+// CallQuery filters, sorts and pages call summaries.
+type CallQuery struct {
+	// Since and Until bound the call start time (inclusive since, exclusive until); zero means unbounded.
+	Since, Until time.Time
+	// Q matches, case-insensitively, a call id, participant id, endpoint id or
+	// identifier exactly, or a prefix of one when Q has at least 8 characters.
+	Q string
+	// Sort is one of SortStart (default), SortDuration, SortParticipants.
+	Sort string
+	// Asc sorts ascending; the default is descending (newest first).
+	Asc bool
+	// Limit caps the page size (default 50, at most 1000).
+	Limit int
+	// Cursor continues a previous page.
+	Cursor string
+}
+
+// CallPage is one page of a call search.
+type CallPage struct {
+	Calls      []model.CallSummary `json:"calls"`
+	Total      int                 `json:"total"`
+	NextCursor string              `json:"nextCursor,omitempty"`
+}
+
+// TimelineQuery selects one page of a call's timeline.
+type TimelineQuery struct {
+	CallID        string
+	ParticipantID string
+	From, To      time.Time
+	// Kinds restricts the items to these kinds (model.Kind*); empty means all.
+	Kinds []string
+	// Limit caps the number of items (events plus series points) on the page
+	// (default 5000, at most 50000).
+	Limit  int
+	Cursor string
+}
+
+// StoredRecord is an original record as it arrived.
+type StoredRecord struct {
+	ID       string         `json:"id"`
+	CallID   string         `json:"callId,omitempty"`
+	Category model.Category `json:"category"`
+	Resource string         `json:"resource,omitempty"`
+	Time     time.Time      `json:"time"`
+	Raw      []byte         `json:"-"`
+}
+
+// Stats are store-wide counts.
+type Stats struct {
+	Calls   int `json:"calls"`
+	Records int `json:"records"`
+	// UnlinkedOperations counts client operations not yet attached to a call.
+	UnlinkedOperations int `json:"unlinkedOperations"`
+}
+
+// Limits shared by every backend.
+const (
+	DefaultCallLimit     = 50
+	MaxCallLimit         = 1000
+	DefaultTimelineLimit = 5000
+	MaxTimelineLimit     = 50000
+)

@@ -47,6 +47,9 @@ type AppendResult struct {
 	Duplicates int
 	// Calls lists the ids of the calls touched by stored records, sorted.
 	Calls []string
+	// New has one entry per record of the batch: true when that record was
+	// stored, false when it was a duplicate.
+	New []bool
 }
 
 // Sort orders for call search.

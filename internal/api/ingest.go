@@ -1,0 +1,68 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// postIngest accepts a body in any shape ingest reads (gzip allowed, either
+// as gzip bytes or with Content-Encoding: gzip). The body is read whole
+// (bounded by MaxBodyBytes) before anything is stored, so an upload that is
+// too large stores nothing. The answer comes after the records are
+// committed: 200 when all were stored, 422 when some were rejected and the
+// good ones stored, 400 when nothing could be read, 413 over the size
+// bound, 429 with Retry-After when the ingest queue is full.
+func (h *Handler) postIngest(w http.ResponseWriter, r *http.Request) error {
+	select {
+	case h.queue <- struct{}{}:
+		defer func() { <-h.queue }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		h.metrics.throttled()
+		return &Error{Status: http.StatusTooManyRequests, Kind: KindTooManyRequests,
+			Message: fmt.Sprintf("the ingest queue is full (%d uploads in progress); retry shortly", cap(h.queue))}
+	}
+	start := time.Now()
+
+	limit := h.cfg.MaxBodyBytes
+	if r.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Kind: KindBadRequest, Message: "read request body", Err: err}
+	}
+	if int64(len(body)) > limit {
+		return tooLarge(limit)
+	}
+	source := r.URL.Query().Get("source")
+	if source == "" {
+		source = "upload"
+	}
+	// Content-Encoding: gzip bodies are gzip bytes, which ingest detects itself.
+	res, err := h.cfg.Pipeline.Ingest(r.Context(), bytes.NewReader(body), source)
+	if err != nil {
+		return err
+	}
+	h.metrics.observe(res, time.Since(start))
+	switch {
+	case res.Rejected == 0:
+		writeJSON(w, http.StatusOK, res)
+	case res.Rejected == res.Read:
+		return &Error{Status: http.StatusBadRequest, Kind: KindBadRequest,
+			Message: "nothing in the upload could be read as a record", Details: res}
+	default:
+		writeJSON(w, http.StatusUnprocessableEntity, res)
+	}
+	return nil
+}
+
+func tooLarge(limit int64) error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Kind: KindPayloadTooLarge,
+		Message: "upload exceeds " + strconv.FormatInt(limit, 10) + " bytes; split it or compress it with gzip",
+		Details: map[string]int64{"maxBytes": limit}}
+}

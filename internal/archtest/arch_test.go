@@ -1,0 +1,117 @@
+package archtest
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+type pkg struct {
+	ImportPath string
+	Name       string
+	Doc        string
+	Imports    []string
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", "calldiag/...")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("go command not available: %v", err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(out)
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	return pkgs
+}
+
+// allowed lists, per package, the calldiag packages it may import, and why
+// the layering matters: model is the bottom; parsers, stores and the
+// simulator build on it; pipeline joins parsers to stores; api and web
+// present; cli alone wires concrete implementations together.
+var allowed = map[string][]string{
+	"calldiag/internal/model":           {},
+	"calldiag/internal/catalog":         {"model"},
+	"calldiag/internal/ingest":          {"model"},
+	"calldiag/internal/ingest/acs":      {"ingest", "model", "catalog"},
+	"calldiag/internal/store":           {"model"},
+	"calldiag/internal/store/sqlite":    {"store", "model"},
+	"calldiag/internal/store/storetest": {"store", "model"},
+	"calldiag/internal/simulate":        {"model", "catalog"},
+	"calldiag/internal/pipeline":        {"ingest", "ingest/acs", "store", "model"},
+	"calldiag/internal/api":             {"store", "pipeline", "model", "ingest"},
+	"calldiag/internal/server":          {"api"},
+	"calldiag/internal/archtest":        {},
+}
+
+var reasons = map[string]string{
+	"calldiag/internal/model":    "model is the bottom of the graph: plain data, standard library only",
+	"calldiag/internal/ingest":   "parsers must not know about storage or presentation",
+	"calldiag/internal/store":    "the store seam sees only the model",
+	"calldiag/internal/simulate": "the simulator writes raw logs; it must not shortcut through ingest or store",
+	"calldiag/internal/api":      "the API reads the store through its own interface and never builds a concrete store",
+	"calldiag/internal/server":   "the server mounts handlers; wiring belongs to cli",
+}
+
+func TestImportRules(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if strings.HasPrefix(p.ImportPath, "calldiag/cmd/") || p.ImportPath == "calldiag/internal/cli" {
+			continue
+		}
+		rules, ok := allowed[p.ImportPath]
+		if !ok {
+			t.Errorf("package %s has no import rule: add it to allowed in arch_test.go", p.ImportPath)
+			continue
+		}
+		for _, imp := range p.Imports {
+			rel, internal := strings.CutPrefix(imp, "calldiag/internal/")
+			if !internal {
+				if strings.HasPrefix(imp, "calldiag/") {
+					t.Errorf("%s imports %s", p.ImportPath, imp)
+				}
+				continue
+			}
+			ok := false
+			for _, a := range rules {
+				if a == rel {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("%s must not import %s (%s)", p.ImportPath, imp, reasons[p.ImportPath])
+			}
+		}
+		if p.ImportPath == "calldiag/internal/model" {
+			for _, imp := range p.Imports {
+				if strings.Contains(imp, ".") {
+					t.Errorf("model imports %s: it may use the standard library only", imp)
+				}
+			}
+		}
+	}
+}
+
+func TestPackageDocs(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if strings.TrimSpace(p.Doc) == "" {
+			t.Errorf("package %s has no package doc comment", p.ImportPath)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"calldiag/internal/api"
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+func (a *app) callsCommand() *cobra.Command {
+	var asJSON bool
+	f := map[string]*string{}
+	cmd := &cobra.Command{
+		Use:   "calls [flags]",
+		Short: "List calls, newest first, with filters",
+		Long: `List stored calls, newest first. Without --since every call is listed.
+
+--q matches a call id, participant id, endpoint id or identifier exactly
+(case-insensitive), or as a prefix of at least 8 characters. --since and
+--until take RFC 3339 times or durations back from now (24h, 7d).`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q, err := api.ParseCallQuery(func(n string) string { return *f[n] }, time.Now())
+			if err != nil {
+				return &UsageError{Msg: err.Error()}
+			}
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			page, err := st.SearchCalls(cmd.Context(), q)
+			if err != nil {
+				if err == store.ErrBadCursor {
+					return &UsageError{Msg: "invalid --cursor"}
+				}
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.io.Stdout, page)
+			}
+			printCalls(a.io.Stdout, page)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	for _, def := range []struct{ name, usage string }{
+		{"since", "only calls that started at or after this (RFC 3339 or 24h, 7d)"},
+		{"until", "only calls that started before this"},
+		{"q", "call id, participant id, endpoint id or identifier (or a prefix of 8+ characters)"},
+		{"sort", "start, duration or participants"},
+		{"order", "desc (default) or asc"},
+		{"limit", "at most this many calls (default 50, at most 1000)"},
+		{"cursor", "continue from a previous page's nextCursor"},
+	} {
+		f[def.name] = fl.String(def.name, "", def.usage)
+	}
+	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printCalls(w io.Writer, page store.CallPage) {
+	if len(page.Calls) == 0 {
+		fmt.Fprintln(w, "no calls")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "START\tDURATION\tTYPE\tPARTICIPANTS\tCLIENTS\tCALL ID")
+	for _, c := range page.Calls {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", c.StartTime.UTC().Format(time.RFC3339),
+			fmtDuration(c.DurationSeconds), orDash(string(c.CallType)), c.ParticipantCount, clientTypes(c.ClientTypes), c.ID)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d of %d calls", len(page.Calls), page.Total)
+	if page.NextCursor != "" {
+		fmt.Fprintf(w, "; more with --cursor %s", page.NextCursor)
+	}
+	fmt.Fprintln(w)
+}
+
+// clientTypes renders {"VoIP":3,"PSTN":1} as "3 VoIP, 1 PSTN", largest first.
+func clientTypes(m map[model.EndpointType]int) string {
+	type kv struct {
+		k model.EndpointType
+		v int
+	}
+	var kvs []kv
+	for k, v := range m {
+		kvs = append(kvs, kv{k, v})
+	}
+	sort.Slice(kvs, func(i, j int) bool {
+		if kvs[i].v != kvs[j].v {
+			return kvs[i].v > kvs[j].v
+		}
+		return kvs[i].k < kvs[j].k
+	})
+	parts := make([]string, len(kvs))
+	for i, e := range kvs {
+		parts[i] = fmt.Sprintf("%d %s", e.v, e.k)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtDuration(sec float64) string {
+	d := time.Duration(sec * float64(time.Second)).Round(time.Second)
+	return d.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"calldiag/internal/api"
+	"calldiag/internal/pipeline"
+	"calldiag/internal/server"
+	"calldiag/internal/store"
+)
+
+type serveFlags struct {
+	addr       string
+	maxBody    int64
+	queueDepth int
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address; a non-loopback address needs CALLDIAG_TOKEN")
+	fl.Int64Var(&f.maxBody, "max-body-bytes", 32<<20, "largest accepted ingest upload")
+	fl.IntVar(&f.queueDepth, "ingest-queue", 4, "uploads ingested at once; more are answered 429")
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Serve the JSON API (and ingest over HTTP)",
+		Long: `Serve calldiag over HTTP: the JSON API under /api/v1, /healthz and /metrics.
+When CALLDIAG_TOKEN is set every API request needs "Authorization: Bearer
+<token>"; without it the server only listens on loopback addresses.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return a.serve(cmd.Context(), st, f, nil)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// serve runs the HTTP server on st until ctx is done. ready, when set, is
+// called with the URL once the server listens.
+func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready func(url string)) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "calldiag_calls_stored", Help: "Calls in the store."},
+		func() float64 {
+			s, err := st.Stats(context.Background())
+			if err != nil {
+				return -1
+			}
+			return float64(s.Calls)
+		}))
+	p := pipeline.New(st, pipeline.Options{Logger: a.log})
+	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
+		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth})
+	srv, err := server.New(server.Config{
+		Addr: f.addr, Token: a.io.Env("CALLDIAG_TOKEN"), API: h, Gatherer: reg, Logger: a.log,
+		Ready: func(ctx context.Context) error { _, err := st.Stats(ctx); return err },
+	})
+	if err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	ln, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	if ready != nil {
+		ready(url)
+	} else {
+		fmt.Fprintf(a.io.Stdout, "calldiag is serving on %s (API under %s/api/v1)\n", url, url)
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func displayAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	if tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return tcp.String()
+}

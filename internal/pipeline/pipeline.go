@@ -1,0 +1,364 @@
+// Package pipeline runs ingest: it reads sources with package ingest, maps
+// each record to the model (ingest/acs), collects the records into batches
+// and appends each batch to the store in one transaction, counting and
+// reporting every record that could not be read — the good records around a
+// bad one always flow on.
+//
+// It imports ingest, ingest/acs, store and model; it must not import api,
+// web, server or cli.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"calldiag/internal/ingest"
+	"calldiag/internal/ingest/acs"
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// Appender is the part of the store the pipeline writes to.
+type Appender interface {
+	Append(ctx context.Context, batch []model.Record) (store.AppendResult, error)
+}
+
+// Options tune a Pipeline. Zero values take defaults.
+type Options struct {
+	// BatchSize is the number of records appended in one transaction (default 2000).
+	BatchSize int
+	// MaxRecordBytes bounds one record (default 1 MiB).
+	MaxRecordBytes int
+	// Workers is the number of goroutines mapping records to the model
+	// (default GOMAXPROCS).
+	Workers int
+	// MaxErrors caps how many record errors a Result lists (default 1000);
+	// the Rejected count keeps counting past it.
+	MaxErrors int
+	// Progress, when set, is called from time to time with the running
+	// totals of the current Ingest call.
+	Progress func(Progress)
+	// Logger receives one line per ingested source.
+	Logger *slog.Logger
+}
+
+// Progress is a running total reported during ingest.
+type Progress struct {
+	Source  string
+	Records int
+}
+
+// Result says what an ingest did. Read = Stored + Duplicates +
+// UnknownCategory + Rejected.
+type Result struct {
+	Read            int                  `json:"read"`
+	Stored          int                  `json:"stored"`
+	Duplicates      int                  `json:"duplicates"`
+	UnknownCategory int                  `json:"unknownCategory"`
+	Rejected        int                  `json:"rejected"`
+	Calls           []string             `json:"calls"`
+	Errors          []ingest.RecordError `json:"errors"`
+	// ErrorsTruncated is true when more errors occurred than are listed.
+	ErrorsTruncated bool `json:"errorsTruncated,omitempty"`
+}
+
+// Merge adds o's counts, calls and errors to r.
+func (r *Result) Merge(o Result, maxErrors int) {
+	r.Read += o.Read
+	r.Stored += o.Stored
+	r.Duplicates += o.Duplicates
+	r.UnknownCategory += o.UnknownCategory
+	r.Rejected += o.Rejected
+	r.Calls = mergeSorted(r.Calls, o.Calls)
+	r.ErrorsTruncated = r.ErrorsTruncated || o.ErrorsTruncated
+	for _, e := range o.Errors {
+		if len(r.Errors) >= maxErrors {
+			r.ErrorsTruncated = true
+			break
+		}
+		r.Errors = append(r.Errors, e)
+	}
+}
+
+// Pipeline ingests sources into a store.
+type Pipeline struct {
+	app  Appender
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a pipeline that appends to app.
+func New(app Appender, opts Options) *Pipeline {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 2000
+	}
+	if opts.MaxRecordBytes <= 0 {
+		opts.MaxRecordBytes = 1 << 20
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxErrors <= 0 {
+		opts.MaxErrors = 1000
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{app: app, opts: opts, log: log.With("component", "pipeline")}
+}
+
+// IngestPaths ingests files and directories (walked recursively); "-" reads
+// stdin. A path that cannot be opened is an error of that source, reported
+// in the result like a bad record; the other paths are still ingested.
+func (p *Pipeline) IngestPaths(ctx context.Context, paths []string, stdin io.Reader) (Result, error) {
+	files, err := ingest.Files(paths)
+	if err != nil {
+		return Result{}, err
+	}
+	total := Result{Calls: []string{}, Errors: []ingest.RecordError{}}
+	for _, f := range files {
+		var res Result
+		if f == "-" {
+			res, err = p.Ingest(ctx, stdin, "-")
+		} else {
+			res, err = p.ingestFile(ctx, f)
+		}
+		if err != nil {
+			return total, err
+		}
+		total.Merge(res, p.opts.MaxErrors)
+	}
+	return total, nil
+}
+
+func (p *Pipeline) ingestFile(ctx context.Context, path string) (Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return sourceFailure(path, 0, err), nil
+	}
+	defer f.Close()
+	return p.Ingest(ctx, f, path)
+}
+
+func sourceFailure(source string, line int, err error) Result {
+	return Result{
+		Read: 1, Rejected: 1, Calls: []string{},
+		Errors: []ingest.RecordError{{Source: source, Line: line, Reason: err.Error()}},
+	}
+}
+
+// chunk is a slice of items read from the source, or of normalized records.
+type chunk struct {
+	items   []ingest.Item
+	records []model.Record
+	errs    []ingest.RecordError
+}
+
+const chunkSize = 256
+
+// Ingest reads one source to its end and appends its records. The error is
+// non-nil only when the store failed or ctx was cancelled; problems with the
+// input are reported in the Result.
+func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	res := Result{Calls: []string{}, Errors: []ingest.RecordError{}}
+	rd, err := ingest.NewReader(r, source, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes})
+	if err != nil {
+		return sourceFailure(source, 0, err), nil
+	}
+
+	raw := make(chan chunk, 4)
+	normalized := make(chan chunk, 4)
+	var readErr error
+
+	// Stage 1: frame records.
+	go func() {
+		defer close(raw)
+		c := chunk{}
+		var lastLine int
+		for {
+			it, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			var re *ingest.RecordError
+			if errors.As(err, &re) {
+				c.errs = append(c.errs, *re)
+				lastLine = re.Line
+				continue
+			}
+			if err != nil {
+				// A fatal error of this source: keep what was read and report it.
+				c.errs = append(c.errs, ingest.RecordError{Source: source, Line: lastLine + 1, Reason: err.Error()})
+				break
+			}
+			lastLine = it.Line
+			c.items = append(c.items, it)
+			if len(c.items) >= chunkSize {
+				select {
+				case raw <- c:
+				case <-ctx.Done():
+					readErr = ctx.Err()
+					return
+				}
+				c = chunk{}
+			}
+		}
+		if len(c.items) > 0 || len(c.errs) > 0 {
+			select {
+			case raw <- c:
+			case <-ctx.Done():
+				readErr = ctx.Err()
+			}
+		}
+	}()
+
+	// Stage 2: map to the model.
+	var wg sync.WaitGroup
+	for range p.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range raw {
+				out := chunk{errs: c.errs, records: make([]model.Record, 0, len(c.items))}
+				for i := range c.items {
+					rec, err := acs.Normalize(c.items[i])
+					if err != nil {
+						var re *ingest.RecordError
+						if errors.As(err, &re) {
+							out.errs = append(out.errs, *re)
+						} else {
+							out.errs = append(out.errs, ingest.RecordError{Source: source, Line: c.items[i].Line, Reason: err.Error()})
+						}
+						continue
+					}
+					out.records = append(out.records, rec)
+				}
+				select {
+				case normalized <- out:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(normalized) }()
+
+	// Stage 3: batch and append.
+	var errs []ingest.RecordError
+	batch := make([]model.Record, 0, p.opts.BatchSize)
+	calls := map[string]struct{}{}
+	var records atomic.Int64
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ar, err := p.app.Append(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("append batch of %d records from %s: %w", len(batch), source, err)
+		}
+		for i := range batch {
+			isNew := i >= len(ar.New) || ar.New[i]
+			switch {
+			case !batch[i].Known:
+				res.UnknownCategory++
+			case isNew:
+				res.Stored++
+			default:
+				res.Duplicates++
+			}
+		}
+		for _, id := range ar.Calls {
+			calls[id] = struct{}{}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	var appendErr error
+	for c := range normalized {
+		if appendErr != nil {
+			continue // drain
+		}
+		errs = append(errs, c.errs...)
+		res.Rejected += len(c.errs)
+		for _, rec := range c.records {
+			batch = append(batch, rec)
+			if len(batch) >= p.opts.BatchSize {
+				if err := flush(); err != nil {
+					appendErr = err
+					cancel()
+					break
+				}
+			}
+		}
+		n := records.Add(int64(len(c.records) + len(c.errs)))
+		if p.opts.Progress != nil {
+			p.opts.Progress(Progress{Source: source, Records: int(n)})
+		}
+	}
+	if appendErr == nil {
+		appendErr = flush()
+	}
+	if appendErr != nil {
+		return res, appendErr
+	}
+	if readErr != nil {
+		return res, readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+
+	sort.Slice(errs, func(i, j int) bool {
+		if errs[i].Line != errs[j].Line {
+			return errs[i].Line < errs[j].Line
+		}
+		return errs[i].Field < errs[j].Field
+	})
+	if len(errs) > p.opts.MaxErrors {
+		errs = errs[:p.opts.MaxErrors]
+		res.ErrorsTruncated = true
+	}
+	res.Errors = append(res.Errors, errs...)
+	res.Read = res.Stored + res.Duplicates + res.UnknownCategory + res.Rejected
+	for id := range calls {
+		res.Calls = append(res.Calls, id)
+	}
+	sort.Strings(res.Calls)
+	p.log.Info("ingested", "source", source, "read", res.Read, "stored", res.Stored,
+		"duplicates", res.Duplicates, "unknown_category", res.UnknownCategory, "rejected", res.Rejected)
+	return res, nil
+}
+
+func mergeSorted(a, b []string) []string {
+	if len(b) == 0 {
+		if a == nil {
+			return []string{}
+		}
+		return a
+	}
+	set := make(map[string]struct{}, len(a)+len(b))
+	for _, s := range a {
+		set[s] = struct{}{}
+	}
+	for _, s := range b {
+		set[s] = struct{}{}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,6 +1,11 @@
 package acs
 
-import "calldiag/internal/model"
+import (
+	"strconv"
+	"strings"
+
+	"calldiag/internal/model"
+)
 
 // eventAlloc holds a ServiceEvent and the storage its optional values
 // point into.
@@ -39,19 +44,11 @@ func (r *rec) serviceEvent(cat model.Category) *model.ServiceEvent {
 		e.StartTime = r.timeOf(slotStreamingStartTime)
 		e.Detail = r.text(slotStreamingModality)
 	case model.CatCallRecordingSummary:
-		// RecordingLength is in seconds.
-		if r.number(slotRecordingLength, &a.dur) != nil {
-			a.dur *= 1000
-			e.DurationMs = &a.dur
-		}
+		e.DurationMs = r.millis(slotRecordingLength, &a.dur)
 		e.StartTime = r.timeOf(slotRecordingStartTime)
 		e.Detail = r.text(slotRecordingEndReason)
 	case model.CatCallClosedCaptionsSummary:
-		// Duration is in seconds.
-		if r.number(slotDuration, &a.dur) != nil {
-			a.dur *= 1000
-			e.DurationMs = &a.dur
-		}
+		e.DurationMs = r.millis(slotDuration, &a.dur)
 		e.StartTime = r.timeOf(slotStartTime)
 		e.Detail = r.text(slotEndReason)
 		if e.Detail == "" {
@@ -59,4 +56,25 @@ func (r *rec) serviceEvent(cat model.Category) *model.ServiceEvent {
 		}
 	}
 	return e
+}
+
+// millis reads a duration logged in seconds and returns it in
+// milliseconds. The decimal text is scaled before it is parsed, so that
+// 73872.94 s becomes exactly 73872940 ms rather than a float product a hair
+// off it.
+func (r *rec) millis(s slot, dst *float64) *float64 {
+	if r.number(s, dst) == nil {
+		return nil
+	}
+	v, _ := r.value(s)
+	t := strings.TrimSpace(v.Str)
+	if !strings.ContainsAny(t, "eE") {
+		var buf [64]byte
+		if f, err := strconv.ParseFloat(string(append(append(buf[:0], t...), 'e', '3')), 64); err == nil {
+			*dst = f
+			return dst
+		}
+	}
+	*dst *= 1000
+	return dst
 }

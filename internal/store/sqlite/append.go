@@ -1,0 +1,1094 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// cacheLimit bounds each writer cache; a full cache is simply dropped.
+const cacheLimit = 1 << 18
+
+// seriesKey names one media-stats series of a call.
+type seriesKey struct {
+	cid                 int64
+	pid, stream, metric string
+}
+
+// clientKey is one client instance within one call.
+type clientKey struct {
+	ci  string
+	cid int64
+}
+
+type partKey struct {
+	cid int64
+	pid string
+}
+
+type keyPair struct {
+	key string
+	cid int64
+}
+
+// writerCache remembers ids the writer has already resolved. Entries are
+// added only after the transaction that created them committed.
+type writerCache struct {
+	calls   map[string]int64
+	names   map[string]int64
+	series  map[seriesKey]int64
+	clients map[clientKey]string
+}
+
+func (c *writerCache) reset() {
+	c.calls = make(map[string]int64)
+	c.names = make(map[string]int64)
+	c.series = make(map[seriesKey]int64)
+	c.clients = make(map[clientKey]string)
+}
+
+func mergeCache[K comparable, V any](dst, src map[K]V) map[K]V {
+	if len(dst)+len(src) > cacheLimit {
+		dst = make(map[K]V, len(src))
+	}
+	for k, v := range src {
+		dst[k] = v
+	}
+	return dst
+}
+
+// Append stores a batch of records in one transaction. See store.Store.
+func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendResult, error) {
+	var res store.AppendResult
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return res, errClosed
+	}
+	if len(batch) == 0 {
+		return res, nil
+	}
+	for i := range batch {
+		if batch[i].ID == "" {
+			return res, fmt.Errorf("append: record %d has no id", i)
+		}
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("append: begin: %w", err)
+	}
+	defer tx.Rollback()
+	a := newAppender(db, tx)
+	defer a.close()
+	if err := a.run(ctx, batch); err != nil {
+		return res, fmt.Errorf("append: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return res, fmt.Errorf("append: commit: %w", err)
+	}
+	a.publish()
+	res.Stored, res.Duplicates = a.stored, a.dups
+	res.Calls = a.touchedIDs()
+	return res, nil
+}
+
+// appender carries the state of one Append transaction.
+type appender struct {
+	db *DB
+	tx *sql.Tx
+
+	// cache entries created by this transaction, published after commit
+	newCalls   map[string]int64
+	newNames   map[string]int64
+	newSeries  map[seriesKey]int64
+	newClients map[clientKey]string
+
+	calls   map[int64]*callState
+	parts   map[partKey]*partState
+	keys    map[keyPair]struct{}
+	clients map[clientKey]string
+	orphans map[string]*orphanTouch
+	touched map[string]struct{}
+
+	records, events, samples *bulkInsert
+	streamStmt, orphanStmt   *sql.Stmt
+	surveyStmt               *sql.Stmt
+
+	stored, dups int
+	seq          int64
+	newCallCount int
+}
+
+func newAppender(db *DB, tx *sql.Tx) *appender {
+	return &appender{
+		db: db, tx: tx,
+		newCalls:   make(map[string]int64),
+		newNames:   make(map[string]int64),
+		newSeries:  make(map[seriesKey]int64),
+		newClients: make(map[clientKey]string),
+		calls:      make(map[int64]*callState),
+		parts:      make(map[partKey]*partState),
+		keys:       make(map[keyPair]struct{}),
+		clients:    make(map[clientKey]string),
+		orphans:    make(map[string]*orphanTouch),
+		touched:    make(map[string]struct{}),
+		records: newBulkInsert(tx, "INSERT INTO records (id, cid, cat, res, t, blob, off, len) VALUES ", "", 8),
+		events: newBulkInsert(tx, "INSERT INTO events (cid, t, kind, id, pid, name, result, code, subcode, dur, detail) VALUES ",
+			" ON CONFLICT DO NOTHING", 11),
+		samples: newBulkInsert(tx, "INSERT INTO samples (cid, t, h, seq, sid, value) VALUES ", "", 6),
+	}
+}
+
+func (a *appender) close() {
+	for _, b := range []*bulkInsert{a.records, a.events, a.samples} {
+		b.close()
+	}
+	for _, s := range []*sql.Stmt{a.streamStmt, a.orphanStmt, a.surveyStmt} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// publish merges the ids created by the committed transaction into the cache.
+func (a *appender) publish() {
+	c := &a.db.cache
+	c.calls = mergeCache(c.calls, a.newCalls)
+	c.names = mergeCache(c.names, a.newNames)
+	c.series = mergeCache(c.series, a.newSeries)
+	c.clients = mergeCache(c.clients, a.newClients)
+}
+
+func (a *appender) touchedIDs() []string {
+	ids := make([]string, 0, len(a.touched))
+	for id := range a.touched {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (a *appender) run(ctx context.Context, batch []model.Record) error {
+	fresh, err := a.freshRecords(ctx, batch)
+	if err != nil {
+		return err
+	}
+	a.dups = len(batch) - len(fresh)
+	a.stored = len(fresh)
+	if len(fresh) == 0 {
+		return nil
+	}
+	var nextBlob int64
+	if err := a.tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM blobs").Scan(&nextBlob); err != nil {
+		return fmt.Errorf("next blob id: %w", err)
+	}
+	blobs := a.db.compressAsync(fresh, nextBlob)
+	defer blobs.wait()
+
+	if err := a.loadCalls(ctx, fresh); err != nil {
+		return err
+	}
+	if err := a.tx.QueryRowContext(ctx, "SELECT coalesce((SELECT value FROM counters WHERE name = 'sample_seq'), 0)").Scan(&a.seq); err != nil {
+		return fmt.Errorf("read sample sequence: %w", err)
+	}
+	for i, r := range fresh {
+		if i%512 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := a.add(ctx, r, blobs.refs[i]); err != nil {
+			return fmt.Errorf("record %s: %w", r.ID, err)
+		}
+	}
+	for _, b := range []*bulkInsert{a.records, a.events, a.samples} {
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
+	}
+	if err := a.writeParticipants(ctx); err != nil {
+		return err
+	}
+	if err := a.writeClients(ctx); err != nil {
+		return err
+	}
+	if err := a.writeKeys(ctx); err != nil {
+		return err
+	}
+	if err := a.writeCalls(ctx); err != nil {
+		return err
+	}
+	if err := a.touchOrphanCalls(ctx); err != nil {
+		return err
+	}
+	if err := a.writeCounters(ctx); err != nil {
+		return err
+	}
+	return a.writeBlobs(ctx, blobs)
+}
+
+// freshRecords drops records repeated within the batch or already stored.
+func (a *appender) freshRecords(ctx context.Context, batch []model.Record) ([]*model.Record, error) {
+	seen := make(map[string]struct{}, len(batch))
+	cand := make([]*model.Record, 0, len(batch))
+	for i := range batch {
+		r := &batch[i]
+		if _, ok := seen[r.ID]; ok {
+			continue
+		}
+		seen[r.ID] = struct{}{}
+		cand = append(cand, r)
+	}
+	existing := make(map[string]struct{})
+	const chunk = 500
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, chunk)
+	for start := 0; start < len(cand); start += chunk {
+		end := min(start+chunk, len(cand))
+		args = args[:0]
+		for _, r := range cand[start:end] {
+			args = append(args, r.ID)
+		}
+		q := "SELECT id FROM records WHERE id IN (" + placeholders(end-start) + ")"
+		var rows *sql.Rows
+		var err error
+		if end-start == chunk {
+			if full == nil {
+				if full, err = a.tx.PrepareContext(ctx, q); err != nil {
+					return nil, fmt.Errorf("check ids: %w", err)
+				}
+			}
+			rows, err = full.QueryContext(ctx, args...)
+		} else {
+			rows, err = a.tx.QueryContext(ctx, q, args...)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("check ids: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("check ids: %w", err)
+			}
+			existing[id] = struct{}{}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("check ids: %w", err)
+		}
+	}
+	if len(existing) == 0 {
+		return cand, nil
+	}
+	fresh := cand[:0]
+	for _, r := range cand {
+		if _, ok := existing[r.ID]; !ok {
+			fresh = append(fresh, r)
+		}
+	}
+	return fresh, nil
+}
+
+func placeholders(n int) string {
+	var b strings.Builder
+	b.Grow(2 * n)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+	}
+	return b.String()
+}
+
+// loadCalls resolves the call ids of the batch and loads the state of every
+// touched call with all its participants.
+func (a *appender) loadCalls(ctx context.Context, fresh []*model.Record) error {
+	done := make(map[string]struct{})
+	for _, r := range fresh {
+		if r.CallID == "" {
+			continue
+		}
+		if _, ok := done[r.CallID]; ok {
+			continue
+		}
+		done[r.CallID] = struct{}{}
+		if err := a.loadCall(ctx, r.CallID); err != nil {
+			return fmt.Errorf("call %s: %w", r.CallID, err)
+		}
+	}
+	return nil
+}
+
+func (a *appender) loadCall(ctx context.Context, id string) error {
+	a.touched[id] = struct{}{}
+	cid, ok := a.db.cache.calls[id]
+	if !ok {
+		err := a.tx.QueryRowContext(ctx, "SELECT cid FROM calls WHERE id = ?", id).Scan(&cid)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			res, err := a.tx.ExecContext(ctx, "INSERT INTO calls (id) VALUES (?)", id)
+			if err != nil {
+				return fmt.Errorf("insert: %w", err)
+			}
+			if cid, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("insert: %w", err)
+			}
+			a.newCalls[id] = cid
+			a.newCallCount++
+			a.calls[cid] = &callState{cid: cid, id: id, isNew: true, counts: make(map[string]int)}
+			return nil
+		case err != nil:
+			return fmt.Errorf("lookup: %w", err)
+		}
+		a.newCalls[id] = cid
+	}
+	c := &callState{cid: cid, id: id}
+	var counts, resources string
+	err := a.tx.QueryRowContext(ctx, "SELECT first_ns, last_ns, records, unknown, counts, resources FROM calls WHERE cid = ?", cid).
+		Scan(&c.first, &c.last, &c.records, &c.unknown, &counts, &resources)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if err := json.Unmarshal([]byte(counts), &c.counts); err != nil {
+		return fmt.Errorf("decode counts: %w", err)
+	}
+	if c.counts == nil {
+		c.counts = make(map[string]int)
+	}
+	if err := json.Unmarshal([]byte(resources), &c.resources); err != nil {
+		return fmt.Errorf("decode resources: %w", err)
+	}
+	parts, err := loadParticipants(ctx, a.tx, cid)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		a.parts[partKey{cid, p.pid}] = p
+	}
+	c.parts = parts
+	a.calls[cid] = c
+	return nil
+}
+
+const participantCols = `cid, pid, grp, client, diag, d_etype, endpoint, identifier,
+	ua, ua_ns, ua_rid, sdk, sdk_ns, sdk_rid, resources,
+	s_final, s_ver, s_ns, s_rid, s_res, s_call_start, s_call_end, s_start, s_end,
+	s_call_type, s_etype, s_teams, s_data`
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// loadParticipants reads every participant of a call.
+func loadParticipants(ctx context.Context, q querier, cid int64) ([]*partState, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+participantCols+" FROM participants WHERE cid = ? ORDER BY pid", cid)
+	if err != nil {
+		return nil, fmt.Errorf("load participants: %w", err)
+	}
+	defer rows.Close()
+	var parts []*partState
+	for rows.Next() {
+		p := &partState{}
+		var grp, client, diag int64
+		var resources string
+		var final, ver, sns, callStart, start sql.NullInt64
+		var callEnd, end sql.NullInt64
+		var rid, res, callType, etype, teams sql.NullString
+		var data []byte
+		err := rows.Scan(&p.cid, &p.pid, &grp, &client, &diag, &p.dEtype, &p.endpoint, &p.identifier,
+			&p.ua, &p.uaNS, &p.uaRID, &p.sdk, &p.sdkNS, &p.sdkRID, &resources,
+			&final, &ver, &sns, &rid, &res, &callStart, &callEnd, &start, &end,
+			&callType, &etype, &teams, &data)
+		if err != nil {
+			return nil, fmt.Errorf("load participants: %w", err)
+		}
+		p.grp, p.client, p.diag = grp != 0, client != 0, diag != 0
+		if resources != "" {
+			p.resources = strings.Split(resources, "\n")
+		}
+		if final.Valid {
+			p.sum = &summaryRow{
+				rank:      rank{final: final.Int64 != 0, ver: ver.Int64, ns: sns.Int64, rid: rid.String},
+				res:       res.String,
+				callStart: callStart.Int64,
+				callEnd:   callEnd,
+				start:     start.Int64,
+				end:       end,
+				callType:  callType.String,
+				etype:     etype.String,
+				teams:     teams.String,
+				data:      data,
+			}
+		}
+		parts = append(parts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load participants: %w", err)
+	}
+	return parts, nil
+}
+
+// part returns the participant (cid, pid) of a loaded call, creating it.
+// It returns nil for ids that do not name a participant.
+func (a *appender) part(c *callState, pid string) *partState {
+	if pid == "" || pid == c.id {
+		return nil
+	}
+	k := partKey{c.cid, pid}
+	if p, ok := a.parts[k]; ok {
+		return p
+	}
+	p := &partState{cid: c.cid, pid: pid, dirty: true}
+	a.parts[k] = p
+	c.parts = append(c.parts, p)
+	return p
+}
+
+func (a *appender) addKey(cid int64, s string) {
+	s = strings.TrimSpace(s)
+	if !usable(s) {
+		return
+	}
+	a.keys[keyPair{strings.ToLower(s), cid}] = struct{}{}
+}
+
+func (a *appender) addClient(ci string, cid int64, pid string) {
+	if ci == "" {
+		return
+	}
+	k := clientKey{ci, cid}
+	cur, ok := a.clients[k]
+	if !ok {
+		a.clients[k] = pid
+		return
+	}
+	a.clients[k], _ = minNonEmpty(cur, pid)
+}
+
+// name interns a category or resource name.
+func (a *appender) name(ctx context.Context, s string) (int64, error) {
+	if id, ok := a.db.cache.names[s]; ok {
+		return id, nil
+	}
+	if id, ok := a.newNames[s]; ok {
+		return id, nil
+	}
+	var id int64
+	err := a.tx.QueryRowContext(ctx, "SELECT id FROM names WHERE name = ?", s).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		var res sql.Result
+		res, err = a.tx.ExecContext(ctx, "INSERT INTO names (name) VALUES (?)", s)
+		if err == nil {
+			id, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("intern name: %w", err)
+	}
+	a.newNames[s] = id
+	return id, nil
+}
+
+// series returns the id of a media-stats series, creating it.
+func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
+	if id, ok := a.db.cache.series[k]; ok {
+		return id, nil
+	}
+	if id, ok := a.newSeries[k]; ok {
+		return id, nil
+	}
+	var id int64
+	err := a.tx.QueryRowContext(ctx, "SELECT sid FROM series WHERE cid = ? AND pid = ? AND stream = ? AND metric = ?",
+		k.cid, k.pid, k.stream, k.metric).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		var res sql.Result
+		res, err = a.tx.ExecContext(ctx, "INSERT INTO series (cid, pid, stream, metric) VALUES (?, ?, ?, ?)",
+			k.cid, k.pid, k.stream, k.metric)
+		if err == nil {
+			id, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("series: %w", err)
+	}
+	a.newSeries[k] = id
+	return id, nil
+}
+
+// seriesStream names the stream of a media-stats sample.
+func seriesStream(s *model.Sample) string {
+	id := string(s.MediaType) + "-" + string(s.Direction)
+	if s.RemoteParticipantID != "" {
+		id += "-" + s.RemoteParticipantID
+	}
+	return id
+}
+
+// sampleValue is the value of a point: the bucket average, else sum/count.
+func sampleValue(s *model.Sample) (float64, bool) {
+	if s.Average != nil {
+		return *s.Average, true
+	}
+	if s.Sum != nil && s.Count != nil && *s.Count > 0 {
+		return *s.Sum / *s.Count, true
+	}
+	return 0, false
+}
+
+func idHash(id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return int64(h.Sum64())
+}
+
+func (a *appender) prepare(ctx context.Context, stmt **sql.Stmt, query string) (*sql.Stmt, error) {
+	if *stmt == nil {
+		s, err := a.tx.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		*stmt = s
+	}
+	return *stmt, nil
+}
+
+// add stores one new record and merges it into the state of its call.
+func (a *appender) add(ctx context.Context, r *model.Record, ref blobRef) error {
+	cat, err := a.name(ctx, categoryName(r))
+	if err != nil {
+		return err
+	}
+	res, err := a.name(ctx, r.Resource)
+	if err != nil {
+		return err
+	}
+	var c *callState
+	var cid int64
+	if r.CallID != "" {
+		cid = a.cidOf(r.CallID)
+		c = a.calls[cid]
+	}
+	if err := a.records.add(ctx, r.ID, cid, cat, res, ns(r.Time), ref.blob, ref.off, ref.len); err != nil {
+		return err
+	}
+	if c == nil {
+		if r.Operation != nil {
+			return a.addOrphan(ctx, r)
+		}
+		return nil
+	}
+	c.addRecord(r)
+	a.addKey(cid, r.CallID)
+	switch {
+	case r.Participant != nil:
+		return a.addSummary(c, r)
+	case r.Stream != nil:
+		return a.addStream(ctx, c, r)
+	case r.Operation != nil:
+		return a.addOperation(ctx, c, r)
+	case r.Sample != nil:
+		return a.addSample(ctx, c, r)
+	case r.Survey != nil:
+		return a.addSurvey(ctx, c, r)
+	case r.Event != nil:
+		ev := r.Event
+		return a.events.add(ctx, cid, ns(eventTime(r)), model.KindService, r.ID, ev.ParticipantID, ev.Name,
+			ev.Result, intArg(ev.Code), intArg(ev.SubCode), floatArg(ev.DurationMs), ev.Detail)
+	}
+	return nil
+}
+
+func (a *appender) cidOf(id string) int64 {
+	if cid, ok := a.db.cache.calls[id]; ok {
+		return cid
+	}
+	return a.newCalls[id]
+}
+
+func intArg(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func floatArg(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func (a *appender) addSummary(c *callState, r *model.Record) error {
+	row := r.Participant
+	for _, k := range []string{row.ParticipantID, row.RawParticipantID, row.EndpointID, row.Identifier} {
+		a.addKey(c.cid, k)
+	}
+	p := a.part(c, row.ParticipantID)
+	if p == nil {
+		return nil
+	}
+	if usable(row.RawParticipantID) {
+		p.flag(&p.grp)
+	}
+	p.addResource(r.Resource)
+	rk := rankOf(row.Version, r.Time, r.ID)
+	if p.sum != nil && !rk.beats(p.sum.rank) {
+		return nil
+	}
+	s, err := newSummaryRow(r)
+	if err != nil {
+		return fmt.Errorf("encode summary row: %w", err)
+	}
+	p.sum = s
+	p.dirty = true
+	return nil
+}
+
+func (a *appender) addStream(ctx context.Context, c *callState, r *model.Record) error {
+	row := r.Stream
+	for _, k := range []string{row.ParticipantID, row.RawParticipantID, row.EndpointID, row.Identifier} {
+		a.addKey(c.cid, k)
+	}
+	server := row.EndpointType == model.EndpointServer
+	if p := a.part(c, row.ParticipantID); p != nil {
+		p.flag(&p.diag)
+		if usable(row.RawParticipantID) || server {
+			p.flag(&p.grp)
+		}
+		if !server {
+			p.minField(&p.dEtype, string(row.EndpointType))
+			p.minField(&p.endpoint, row.EndpointID)
+			p.minField(&p.identifier, row.Identifier)
+		}
+		p.addResource(r.Resource)
+	}
+	data, err := json.Marshal(row)
+	if err != nil {
+		return fmt.Errorf("encode stream row: %w", err)
+	}
+	stmt, err := a.prepare(ctx, &a.streamStmt, `INSERT INTO streams (cid, pid, media, dir, acs, final, ver, t, rid, server, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (cid, pid, media, dir, acs) DO UPDATE SET
+			final = excluded.final, ver = excluded.ver, t = excluded.t, rid = excluded.rid,
+			server = excluded.server, data = excluded.data
+		WHERE (excluded.final, excluded.ver, excluded.t, excluded.rid) > (streams.final, streams.ver, streams.t, streams.rid)`)
+	if err != nil {
+		return err
+	}
+	rk := rankOf(row.Version, r.Time, r.ID)
+	_, err = stmt.ExecContext(ctx, c.cid, row.ParticipantID, string(row.MediaType), string(row.Direction), row.ACSStreamID,
+		boolInt(rk.final), rk.ver, rk.ns, rk.rid, boolInt(server), data)
+	if err != nil {
+		return fmt.Errorf("upsert stream: %w", err)
+	}
+	return nil
+}
+
+// opEvent maps a client operation to its timeline fields.
+func opEvent(op *model.Operation) (kind, name, result, detail string, code any) {
+	code = intArg(op.Code)
+	if code == nil {
+		code = intArg(op.ResultSignature)
+	}
+	if op.UFDName != "" || strings.EqualFold(op.Name, "UserFacingDiagnostics") {
+		return model.KindUFD, op.UFDName, op.UFDValue, op.UFDValue, code
+	}
+	return model.KindOperation, op.Name, op.ResultType, op.Payload, code
+}
+
+func (a *appender) addOperation(ctx context.Context, c *callState, r *model.Record) error {
+	op := r.Operation
+	a.addKey(c.cid, op.ParticipantID)
+	a.addKey(c.cid, op.EndpointID)
+	a.addClient(op.ClientInstanceID, c.cid, op.ParticipantID)
+	t := ns(eventTime(r))
+	if p := a.part(c, op.ParticipantID); p != nil {
+		p.flag(&p.client)
+		p.grp = p.grp || usable(op.ParticipantID)
+		p.minField(&p.endpoint, op.EndpointID)
+		p.earliest(&p.ua, &p.uaNS, &p.uaRID, op.UserAgent, t, r.ID)
+		p.earliest(&p.sdk, &p.sdkNS, &p.sdkRID, op.SDKVersion, t, r.ID)
+		p.addResource(r.Resource)
+	}
+	kind, name, result, detail, code := opEvent(op)
+	return a.events.add(ctx, c.cid, t, kind, r.ID, op.ParticipantID, name, result, code,
+		intArg(op.SubCode), floatArg(op.DurationMs), detail)
+}
+
+func (a *appender) addOrphan(ctx context.Context, r *model.Record) error {
+	op := r.Operation
+	t := ns(eventTime(r))
+	stmt, err := a.prepare(ctx, &a.orphanStmt, `INSERT INTO orphan_ops
+		(rid, ci, t, kind, pid, name, result, code, subcode, dur, detail, ua, sdk)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	kind, name, result, detail, code := opEvent(op)
+	_, err = stmt.ExecContext(ctx, r.ID, op.ClientInstanceID, t, kind, op.ParticipantID, name, result, code,
+		intArg(op.SubCode), floatArg(op.DurationMs), detail, op.UserAgent, op.SDKVersion)
+	if err != nil {
+		return fmt.Errorf("insert unlinked operation: %w", err)
+	}
+	if op.ClientInstanceID != "" {
+		o := a.orphanTouch(op.ClientInstanceID)
+		o.times = append(o.times, t)
+	}
+	return nil
+}
+
+func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record) error {
+	s := r.Sample
+	a.addKey(c.cid, s.ParticipantID)
+	a.addKey(c.cid, s.EndpointID)
+	a.addClient(s.ClientInstanceID, c.cid, s.ParticipantID)
+	if p := a.part(c, s.ParticipantID); p != nil {
+		p.flag(&p.client)
+		if !p.grp && usable(s.ParticipantID) {
+			p.flag(&p.grp)
+		}
+		p.addResource(r.Resource)
+	}
+	v, ok := sampleValue(s)
+	if !ok {
+		return nil
+	}
+	sid, err := a.series(ctx, seriesKey{c.cid, s.ParticipantID, seriesStream(s), s.Metric})
+	if err != nil {
+		return err
+	}
+	a.seq++
+	return a.samples.add(ctx, c.cid, ns(eventTime(r)), idHash(r.ID), a.seq, sid, v)
+}
+
+func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record) error {
+	s := r.Survey
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode survey: %w", err)
+	}
+	stmt, err := a.prepare(ctx, &a.surveyStmt, `INSERT INTO surveys (cid, t, survey_id, rid, data)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	t := ns(r.Time)
+	if _, err := stmt.ExecContext(ctx, c.cid, t, s.SurveyID, r.ID, data); err != nil {
+		return fmt.Errorf("insert survey: %w", err)
+	}
+	var issues []string
+	for _, v := range []string{s.OverallIssues, s.AudioIssues, s.VideoIssues, s.ScreenshareIssues} {
+		if v != "" {
+			issues = append(issues, v)
+		}
+	}
+	return a.events.add(ctx, c.cid, t, model.KindSurvey, r.ID, s.ParticipantID, "CallSurvey", "",
+		nil, nil, nil, strings.Join(issues, ", "))
+}
+
+func (a *appender) writeParticipants(ctx context.Context) error {
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	keys := make([]partKey, 0)
+	for k, p := range a.parts {
+		if p.dirty {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].cid != keys[j].cid {
+			return keys[i].cid < keys[j].cid
+		}
+		return keys[i].pid < keys[j].pid
+	})
+	for _, k := range keys {
+		p := a.parts[k]
+		if stmt == nil {
+			var err error
+			stmt, err = a.tx.PrepareContext(ctx, "INSERT OR REPLACE INTO participants ("+participantCols+
+				") VALUES ("+placeholders(28)+")")
+			if err != nil {
+				return fmt.Errorf("write participants: %w", err)
+			}
+		}
+		args := []any{p.cid, p.pid, boolInt(p.grp), boolInt(p.client), boolInt(p.diag), p.dEtype, p.endpoint, p.identifier,
+			p.ua, p.uaNS, p.uaRID, p.sdk, p.sdkNS, p.sdkRID, strings.Join(p.resources, "\n")}
+		if s := p.sum; s != nil {
+			args = append(args, boolInt(s.final), s.ver, s.ns, s.rid, s.res, s.callStart, s.callEnd, s.start, s.end,
+				s.callType, s.etype, s.teams, s.data)
+		} else {
+			args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("write participant %s: %w", p.pid, err)
+		}
+	}
+	return nil
+}
+
+// writeClients records client instance mappings and remembers which client
+// instances are new, since their unlinked operations may now attach.
+func (a *appender) writeClients(ctx context.Context) error {
+	if len(a.clients) == 0 {
+		return nil
+	}
+	stmt, err := a.tx.PrepareContext(ctx, `INSERT INTO client_map (ci, cid, pid) VALUES (?, ?, ?)
+		ON CONFLICT (ci, cid) DO UPDATE SET pid = excluded.pid
+		WHERE excluded.pid <> '' AND (client_map.pid = '' OR excluded.pid < client_map.pid)`)
+	if err != nil {
+		return fmt.Errorf("write client map: %w", err)
+	}
+	defer stmt.Close()
+	for k, pid := range a.clients {
+		cached, ok := a.db.cache.clients[k]
+		if ok {
+			best, changed := minNonEmpty(cached, pid)
+			if !changed {
+				continue
+			}
+			pid = best
+		}
+		if _, err := stmt.ExecContext(ctx, k.ci, k.cid, pid); err != nil {
+			return fmt.Errorf("write client map: %w", err)
+		}
+		if !ok {
+			if err := a.tx.QueryRowContext(ctx, "SELECT pid FROM client_map WHERE ci = ? AND cid = ?", k.ci, k.cid).Scan(&pid); err != nil {
+				return fmt.Errorf("read client map: %w", err)
+			}
+			a.orphanTouch(k.ci).newMapping = true
+		}
+		a.newClients[k] = pid
+	}
+	return nil
+}
+
+func (a *appender) writeKeys(ctx context.Context) error {
+	b := newBulkInsert(a.tx, "INSERT INTO keys (key, cid) VALUES ", " ON CONFLICT DO NOTHING", 2)
+	defer b.close()
+	for k := range a.keys {
+		if err := b.add(ctx, k.key, k.cid); err != nil {
+			return fmt.Errorf("write keys: %w", err)
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return fmt.Errorf("write keys: %w", err)
+	}
+	return nil
+}
+
+func (a *appender) writeCalls(ctx context.Context) error {
+	stmt, err := a.tx.PrepareContext(ctx, `UPDATE calls SET start_ns = ?, end_ns = ?, duration = ?, call_type = ?,
+		teams_thread = ?, participants = ?, client_types = ?, resources = ?, records = ?, unknown = ?, counts = ?,
+		first_ns = ?, last_ns = ? WHERE cid = ?`)
+	if err != nil {
+		return fmt.Errorf("write calls: %w", err)
+	}
+	defer stmt.Close()
+	for cid, c := range a.calls {
+		row, err := summarize(c)
+		if err != nil {
+			return fmt.Errorf("summarize call %s: %w", c.id, err)
+		}
+		_, err = stmt.ExecContext(ctx, row.start, row.end, row.duration, row.callType, row.teams, row.participants,
+			row.clientTypes, row.resources, c.records, c.unknown, row.counts, c.first, c.last, cid)
+		if err != nil {
+			return fmt.Errorf("write call %s: %w", c.id, err)
+		}
+	}
+	return nil
+}
+
+// orphanTouch is what a batch did to one client instance: new unlinked
+// operations (their times) and whether it gained a call.
+type orphanTouch struct {
+	times      []int64
+	newMapping bool
+}
+
+func (a *appender) orphanTouch(ci string) *orphanTouch {
+	o := a.orphans[ci]
+	if o == nil {
+		o = &orphanTouch{}
+		a.orphans[ci] = o
+	}
+	return o
+}
+
+// touchOrphanCalls adds to the touched calls those that gain (or may lose)
+// unlinked operations through this batch.
+func (a *appender) touchOrphanCalls(ctx context.Context) error {
+	for ci, o := range a.orphans {
+		if o.newMapping && len(o.times) == 0 {
+			var one int
+			err := a.tx.QueryRowContext(ctx, "SELECT 1 FROM orphan_ops WHERE ci = ? LIMIT 1", ci).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("check unlinked operations: %w", err)
+			}
+		}
+		cands, err := mappedCalls(ctx, a.tx, ci)
+		if err != nil {
+			return err
+		}
+		if o.newMapping {
+			// A new call of this client instance may take over operations
+			// that were attached to another of its calls.
+			for _, c := range cands {
+				a.touched[c.id] = struct{}{}
+			}
+			continue
+		}
+		for _, t := range o.times {
+			if i := chooseCall(t, cands); i >= 0 {
+				a.touched[cands[i].id] = struct{}{}
+			}
+		}
+	}
+	return nil
+}
+
+// mappedCalls lists the calls a client instance is known in.
+func mappedCalls(ctx context.Context, q querier, ci string) ([]mappedCall, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.cid, c.id, coalesce(c.first_ns, 0), m.pid
+		FROM client_map m JOIN calls c ON c.cid = m.cid WHERE m.ci = ? ORDER BY c.id`, ci)
+	if err != nil {
+		return nil, fmt.Errorf("client calls: %w", err)
+	}
+	defer rows.Close()
+	var out []mappedCall
+	for rows.Next() {
+		var m mappedCall
+		if err := rows.Scan(&m.cid, &m.id, &m.first, &m.pid); err != nil {
+			return nil, fmt.Errorf("client calls: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("client calls: %w", err)
+	}
+	return out, nil
+}
+
+func (a *appender) writeCounters(ctx context.Context) error {
+	_, err := a.tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES ('records', ?), ('calls', ?)
+		ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`, a.stored, a.newCallCount)
+	if err != nil {
+		return fmt.Errorf("write counters: %w", err)
+	}
+	_, err = a.tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES ('sample_seq', ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, a.seq)
+	if err != nil {
+		return fmt.Errorf("write counters: %w", err)
+	}
+	return nil
+}
+
+func (a *appender) writeBlobs(ctx context.Context, blobs *compression) error {
+	if err := blobs.wait(); err != nil {
+		return err
+	}
+	stmt, err := a.tx.PrepareContext(ctx, "INSERT INTO blobs (id, data) VALUES (?, ?)")
+	if err != nil {
+		return fmt.Errorf("write blobs: %w", err)
+	}
+	defer stmt.Close()
+	for _, g := range blobs.groups {
+		if _, err := stmt.ExecContext(ctx, g.id, g.data); err != nil {
+			return fmt.Errorf("write blob: %w", err)
+		}
+	}
+	return nil
+}
+
+// bulkInsert batches rows into multi-row INSERT statements.
+type bulkInsert struct {
+	tx       *sql.Tx
+	head     string
+	tail     string
+	cols     int
+	rowsPer  int
+	full     *sql.Stmt
+	args     []any
+	pending  int
+}
+
+func newBulkInsert(tx *sql.Tx, head, tail string, cols int) *bulkInsert {
+	per := max(1, min(256, 30000/cols))
+	return &bulkInsert{tx: tx, head: head, tail: tail, cols: cols, rowsPer: per}
+}
+
+func (b *bulkInsert) query(n int) string {
+	row := "(" + placeholders(b.cols) + ")"
+	var sb strings.Builder
+	sb.Grow(len(b.head) + n*(len(row)+1) + len(b.tail))
+	sb.WriteString(b.head)
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(row)
+	}
+	sb.WriteString(b.tail)
+	return sb.String()
+}
+
+func (b *bulkInsert) add(ctx context.Context, vals ...any) error {
+	b.args = append(b.args, vals...)
+	b.pending++
+	if b.pending < b.rowsPer {
+		return nil
+	}
+	if b.full == nil {
+		s, err := b.tx.PrepareContext(ctx, b.query(b.rowsPer))
+		if err != nil {
+			return fmt.Errorf("prepare insert: %w", err)
+		}
+		b.full = s
+	}
+	if _, err := b.full.ExecContext(ctx, b.args...); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	b.args = b.args[:0]
+	b.pending = 0
+	return nil
+}
+
+func (b *bulkInsert) flush(ctx context.Context) error {
+	if b.pending == 0 {
+		return nil
+	}
+	if _, err := b.tx.ExecContext(ctx, b.query(b.pending), b.args...); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	b.args = b.args[:0]
+	b.pending = 0
+	return nil
+}
+
+func (b *bulkInsert) close() {
+	if b.full != nil {
+		b.full.Close()
+	}
+}

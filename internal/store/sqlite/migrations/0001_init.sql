@@ -1,0 +1,192 @@
+-- 0001: the initial calldiag schema.
+--
+-- Times are Unix nanoseconds (0 means unknown). A call is referred to by its
+-- integer cid everywhere except in calls itself, which keeps the string id.
+-- The hot tables (records, samples) are WITHOUT ROWID so that each row costs
+-- a single B-tree insert.
+
+-- Interned category and resource names.
+CREATE TABLE names (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE
+);
+
+-- Small counters kept up to date by Append: records, calls, sample_seq.
+CREATE TABLE counters (
+	name  TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Compressed (DEFLATE) concatenations of raw records of one call and batch.
+CREATE TABLE blobs (
+	id   INTEGER PRIMARY KEY,
+	data BLOB NOT NULL
+);
+
+-- Every stored record, also unknown and resource-level ones (cid 0).
+CREATE TABLE records (
+	id   TEXT PRIMARY KEY,
+	cid  INTEGER NOT NULL,
+	cat  INTEGER NOT NULL,
+	res  INTEGER NOT NULL,
+	t    INTEGER NOT NULL,
+	blob INTEGER NOT NULL,
+	off  INTEGER NOT NULL,
+	len  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- One row per call: the search summary, maintained on every Append.
+CREATE TABLE calls (
+	cid          INTEGER PRIMARY KEY,
+	id           TEXT NOT NULL UNIQUE,
+	start_ns     INTEGER NOT NULL DEFAULT 0,
+	end_ns       INTEGER NOT NULL DEFAULT 0,
+	duration     REAL NOT NULL DEFAULT 0,
+	call_type    TEXT NOT NULL DEFAULT '',
+	teams_thread TEXT NOT NULL DEFAULT '',
+	participants INTEGER NOT NULL DEFAULT 0,
+	client_types TEXT NOT NULL DEFAULT '{}',
+	resources    TEXT NOT NULL DEFAULT '[]',
+	records      INTEGER NOT NULL DEFAULT 0,
+	unknown      INTEGER NOT NULL DEFAULT 0,
+	counts       TEXT NOT NULL DEFAULT '{}',
+	first_ns     INTEGER,
+	last_ns      INTEGER
+);
+CREATE INDEX calls_by_start ON calls (start_ns, id);
+CREATE INDEX calls_by_duration ON calls (duration, id);
+CREATE INDEX calls_by_participants ON calls (participants, id);
+
+-- Search keys: lower-cased call, participant and endpoint ids and identifiers.
+CREATE TABLE keys (
+	key TEXT NOT NULL,
+	cid INTEGER NOT NULL,
+	PRIMARY KEY (key, cid)
+) WITHOUT ROWID;
+
+-- One row per participant leg, merged from every source that names it.
+-- The s_* columns hold the winning summary row (s_final NULL: none yet).
+CREATE TABLE participants (
+	cid          INTEGER NOT NULL,
+	pid          TEXT NOT NULL,
+	grp          INTEGER NOT NULL,
+	client       INTEGER NOT NULL,
+	diag         INTEGER NOT NULL,
+	d_etype      TEXT NOT NULL,
+	endpoint     TEXT NOT NULL,
+	identifier   TEXT NOT NULL,
+	ua           TEXT NOT NULL,
+	ua_ns        INTEGER NOT NULL,
+	ua_rid       TEXT NOT NULL,
+	sdk          TEXT NOT NULL,
+	sdk_ns       INTEGER NOT NULL,
+	sdk_rid      TEXT NOT NULL,
+	resources    TEXT NOT NULL,
+	s_final      INTEGER,
+	s_ver        INTEGER,
+	s_ns         INTEGER,
+	s_rid        TEXT,
+	s_res        TEXT,
+	s_call_start INTEGER,
+	s_call_end   INTEGER,
+	s_start      INTEGER,
+	s_end        INTEGER,
+	s_call_type  TEXT,
+	s_etype      TEXT,
+	s_teams      TEXT,
+	s_data       BLOB,
+	PRIMARY KEY (cid, pid)
+) WITHOUT ROWID;
+
+-- The winning CallDiagnostics(Updates) row per stream.
+CREATE TABLE streams (
+	cid    INTEGER NOT NULL,
+	pid    TEXT NOT NULL,
+	media  TEXT NOT NULL,
+	dir    TEXT NOT NULL,
+	acs    TEXT NOT NULL,
+	final  INTEGER NOT NULL,
+	ver    INTEGER NOT NULL,
+	t      INTEGER NOT NULL,
+	rid    TEXT NOT NULL,
+	server INTEGER NOT NULL,
+	data   BLOB NOT NULL,
+	PRIMARY KEY (cid, pid, media, dir, acs)
+) WITHOUT ROWID;
+
+-- Timeline events stored as they arrive (join and leave are derived from
+-- participants when read).
+CREATE TABLE events (
+	cid     INTEGER NOT NULL,
+	t       INTEGER NOT NULL,
+	kind    TEXT NOT NULL,
+	id      TEXT NOT NULL,
+	pid     TEXT NOT NULL,
+	name    TEXT NOT NULL,
+	result  TEXT NOT NULL,
+	code    INTEGER,
+	subcode INTEGER,
+	dur     REAL,
+	detail  TEXT NOT NULL,
+	PRIMARY KEY (cid, t, kind, id)
+) WITHOUT ROWID;
+
+-- Media-stats series (participant, stream, metric) of a call.
+CREATE TABLE series (
+	sid    INTEGER PRIMARY KEY,
+	cid    INTEGER NOT NULL,
+	pid    TEXT NOT NULL,
+	stream TEXT NOT NULL,
+	metric TEXT NOT NULL,
+	UNIQUE (cid, pid, stream, metric)
+);
+
+-- Media-stats points; h is a hash of the record id so that the order of
+-- points with the same time does not depend on arrival order.
+CREATE TABLE samples (
+	cid   INTEGER NOT NULL,
+	t     INTEGER NOT NULL,
+	h     INTEGER NOT NULL,
+	seq   INTEGER NOT NULL,
+	sid   INTEGER NOT NULL,
+	value REAL NOT NULL,
+	PRIMARY KEY (cid, t, h, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE surveys (
+	cid       INTEGER NOT NULL,
+	t         INTEGER NOT NULL,
+	survey_id TEXT NOT NULL,
+	rid       TEXT NOT NULL,
+	data      BLOB NOT NULL,
+	PRIMARY KEY (cid, t, survey_id, rid)
+) WITHOUT ROWID;
+
+-- Client instance to call mapping learnt from client records with a call id.
+CREATE TABLE client_map (
+	ci  TEXT NOT NULL,
+	cid INTEGER NOT NULL,
+	pid TEXT NOT NULL,
+	PRIMARY KEY (ci, cid)
+) WITHOUT ROWID;
+CREATE INDEX client_map_by_call ON client_map (cid, ci);
+
+-- Client operations that arrived without a call id. They are attached to a
+-- call through client_map when read, so the attachment never depends on
+-- which record arrived first.
+CREATE TABLE orphan_ops (
+	rid     TEXT PRIMARY KEY,
+	ci      TEXT NOT NULL,
+	t       INTEGER NOT NULL,
+	kind    TEXT NOT NULL,
+	pid     TEXT NOT NULL,
+	name    TEXT NOT NULL,
+	result  TEXT NOT NULL,
+	code    INTEGER,
+	subcode INTEGER,
+	dur     REAL,
+	detail  TEXT NOT NULL,
+	ua      TEXT NOT NULL,
+	sdk     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX orphan_ops_by_client ON orphan_ops (ci, t);

@@ -1,0 +1,225 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// minPrefix is the shortest query that also matches as a prefix.
+const minPrefix = 8
+
+// sortColumn maps a sort order to its indexed column.
+func sortColumn(sort string) (string, error) {
+	switch sort {
+	case "", store.SortStart:
+		return "start_ns", nil
+	case store.SortDuration:
+		return "duration", nil
+	case store.SortParticipants:
+		return "participants", nil
+	}
+	return "", fmt.Errorf("unknown sort %q", sort)
+}
+
+// callCursor is the position after the last call of a page: its sort value
+// and id, plus the order it belongs to.
+type callCursor struct {
+	sort  string
+	asc   bool
+	value string
+	id    string
+}
+
+func (c callCursor) encode() string {
+	dir := "d"
+	if c.asc {
+		dir = "a"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(c.sort + "|" + dir + "|" + c.value + "|" + c.id))
+}
+
+func decodeCallCursor(s, sort string, asc bool) (callCursor, any, error) {
+	var c callCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, nil, store.ErrBadCursor
+	}
+	parts := strings.SplitN(string(b), "|", 4)
+	if len(parts) != 4 || parts[0] != sort || (parts[1] != "a" && parts[1] != "d") || (parts[1] == "a") != asc {
+		return c, nil, store.ErrBadCursor
+	}
+	c = callCursor{sort: parts[0], asc: asc, value: parts[2], id: parts[3]}
+	var v any
+	if sort == store.SortDuration {
+		v, err = strconv.ParseFloat(c.value, 64)
+	} else {
+		v, err = strconv.ParseInt(c.value, 10, 64)
+	}
+	if err != nil {
+		return c, nil, store.ErrBadCursor
+	}
+	return c, v, nil
+}
+
+// prefixEnd returns the smallest string greater than every string that
+// starts with p (0xff never occurs in UTF-8).
+func prefixEnd(p string) string { return p + "\xff" }
+
+// callFilter builds the WHERE clause shared by the page and the total.
+func callFilter(q store.CallQuery) (string, []any) {
+	var conds []string
+	var args []any
+	if !q.Since.IsZero() {
+		conds = append(conds, "start_ns >= ?")
+		args = append(args, q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		conds = append(conds, "start_ns < ?")
+		args = append(args, q.Until.UnixNano())
+	}
+	if key := strings.ToLower(strings.TrimSpace(q.Q)); key != "" {
+		if utf8.RuneCountInString(key) >= minPrefix {
+			conds = append(conds, "cid IN (SELECT cid FROM keys WHERE key >= ? AND key < ?)")
+			args = append(args, key, prefixEnd(key))
+		} else {
+			conds = append(conds, "cid IN (SELECT cid FROM keys WHERE key = ?)")
+			args = append(args, key)
+		}
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// searchSQL returns the page query and the total query with their arguments.
+func searchSQL(q store.CallQuery) (page string, pageArgs []any, total string, totalArgs []any, err error) {
+	col, err := sortColumn(q.Sort)
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	sort := q.Sort
+	if sort == "" {
+		sort = store.SortStart
+	}
+	where, args := callFilter(q)
+	total = "SELECT count(*) FROM calls"
+	if where != "" {
+		total += " WHERE " + where
+	}
+	totalArgs = args
+	conds := where
+	pageArgs = append([]any(nil), args...)
+	if q.Cursor != "" {
+		c, v, err := decodeCallCursor(q.Cursor, sort, q.Asc)
+		if err != nil {
+			return "", nil, "", nil, err
+		}
+		op := "<"
+		if q.Asc {
+			op = ">"
+		}
+		if conds != "" {
+			conds += " AND "
+		}
+		conds += "(" + col + ", id) " + op + " (?, ?)"
+		pageArgs = append(pageArgs, v, c.id)
+	}
+	dir := " DESC"
+	if q.Asc {
+		dir = " ASC"
+	}
+	page = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records FROM calls"
+	if conds != "" {
+		page += " WHERE " + conds
+	}
+	page += " ORDER BY " + col + dir + ", id" + dir + " LIMIT ?"
+	pageArgs = append(pageArgs, pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)+1)
+	return page, pageArgs, total, totalArgs, nil
+}
+
+func pageLimit(n, def, most int) int {
+	switch {
+	case n <= 0:
+		return def
+	case n > most:
+		return most
+	}
+	return n
+}
+
+// SearchCalls returns one page of call summaries; see store.CallQuery.
+func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPage, error) {
+	page := store.CallPage{Calls: []model.CallSummary{}}
+	pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q)
+	if err != nil {
+		return page, fmt.Errorf("search calls: %w", err)
+	}
+	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
+	tx, err := db.readTx(ctx)
+	if err != nil {
+		return page, err
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, totalSQL, totalArgs...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("search calls: count: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, pageSQL, pageArgs...)
+	if err != nil {
+		return page, fmt.Errorf("search calls: %w", err)
+	}
+	defer rows.Close()
+	var startNS []int64
+	for rows.Next() {
+		var s model.CallSummary
+		var start, end int64
+		var callType, clientTypes, resources string
+		err := rows.Scan(&s.ID, &start, &end, &s.DurationSeconds, &callType, &s.ParticipantCount,
+			&clientTypes, &resources, &s.RecordCount)
+		if err != nil {
+			return page, fmt.Errorf("search calls: %w", err)
+		}
+		s.StartTime, s.EndTime, s.CallType = fromNS(start), fromNS(end), model.CallType(callType)
+		if err := json.Unmarshal([]byte(clientTypes), &s.ClientTypes); err != nil {
+			return page, fmt.Errorf("search calls: decode client types of %s: %w", s.ID, err)
+		}
+		if err := json.Unmarshal([]byte(resources), &s.ResourceIDs); err != nil {
+			return page, fmt.Errorf("search calls: decode resources of %s: %w", s.ID, err)
+		}
+		if s.ResourceIDs == nil {
+			s.ResourceIDs = []string{}
+		}
+		if s.ClientTypes == nil {
+			s.ClientTypes = map[model.EndpointType]int{}
+		}
+		page.Calls = append(page.Calls, s)
+		startNS = append(startNS, start)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("search calls: %w", err)
+	}
+	if len(page.Calls) > limit {
+		page.Calls = page.Calls[:limit]
+		last := page.Calls[limit-1]
+		sort := q.Sort
+		if sort == "" {
+			sort = store.SortStart
+		}
+		var v string
+		switch sort {
+		case store.SortDuration:
+			v = strconv.FormatFloat(last.DurationSeconds, 'g', -1, 64)
+		case store.SortParticipants:
+			v = strconv.Itoa(last.ParticipantCount)
+		default:
+			v = strconv.FormatInt(startNS[limit-1], 10)
+		}
+		page.NextCursor = callCursor{sort: sort, asc: q.Asc, value: v, id: last.ID}.encode()
+	}
+	return page, nil
+}

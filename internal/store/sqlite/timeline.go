@@ -1,0 +1,451 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// itemKey orders timeline items: by time, then kind, then event id for
+// events or (hash of record id, sequence) for metric points.
+type itemKey struct {
+	t    int64
+	kind string
+	id   string
+	h    int64
+	seq  int64
+}
+
+func (a itemKey) less(b itemKey) bool {
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	if a.kind == model.KindMetric {
+		if a.h != b.h {
+			return a.h < b.h
+		}
+		return a.seq < b.seq
+	}
+	return a.id < b.id
+}
+
+// encode makes the opaque cursor: every field but the id is numeric or a
+// kind name, so the id can safely come last.
+func (a itemKey) encode() string {
+	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.h, 10) + "|" +
+		strconv.FormatInt(a.seq, 10) + "|" + a.id
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func decodeItemKey(s string) (itemKey, error) {
+	var k itemKey
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return k, store.ErrBadCursor
+	}
+	f := strings.SplitN(string(b), "|", 5)
+	if len(f) != 5 || f[1] == "" {
+		return k, store.ErrBadCursor
+	}
+	k.kind, k.id = f[1], f[4]
+	var e1, e2, e3 error
+	k.t, e1 = strconv.ParseInt(f[0], 10, 64)
+	k.h, e2 = strconv.ParseInt(f[2], 10, 64)
+	k.seq, e3 = strconv.ParseInt(f[3], 10, 64)
+	if e1 != nil || e2 != nil || e3 != nil {
+		return k, store.ErrBadCursor
+	}
+	return k, nil
+}
+
+// item is one timeline entry before paging: an event or a point.
+type item struct {
+	key   itemKey
+	event model.TimelineEvent
+	sid   int64
+	value float64
+}
+
+// storedEventKinds are the kinds kept in the events table.
+var storedEventKinds = []string{model.KindOperation, model.KindService, model.KindSurvey, model.KindUFD}
+
+// Timeline returns one page of a call's timeline, or store.ErrNotFound.
+func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeline, error) {
+	tl := model.Timeline{Events: []model.TimelineEvent{}, Series: []model.Series{}}
+	limit := pageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
+	var after *itemKey
+	if q.Cursor != "" {
+		k, err := decodeItemKey(q.Cursor)
+		if err != nil {
+			return tl, fmt.Errorf("timeline: %w", err)
+		}
+		after = &k
+	}
+	want := func(kind string) bool { return true }
+	if len(q.Kinds) > 0 {
+		set := make(map[string]bool, len(q.Kinds))
+		for _, k := range q.Kinds {
+			set[k] = true
+		}
+		want = func(kind string) bool { return set[kind] }
+	}
+	tx, err := db.readTx(ctx)
+	if err != nil {
+		return tl, err
+	}
+	defer tx.Rollback()
+	h, err := loadCallHead(ctx, tx, q.CallID)
+	if err != nil {
+		return tl, fmt.Errorf("timeline: %w", err)
+	}
+	w := window{q: q, after: after, want: want}
+	var items []item
+	if items, err = w.storedEvents(ctx, tx, h.cid, limit, items); err != nil {
+		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
+	}
+	if items, err = w.points(ctx, tx, h.cid, limit, items); err != nil {
+		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
+	}
+	if items, err = w.legEvents(ctx, tx, h.cid, items); err != nil {
+		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
+	}
+	if items, err = w.orphanEvents(ctx, tx, h.cid, items); err != nil {
+		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].key.less(items[j].key) })
+	if len(items) > limit {
+		items = items[:limit]
+		tl.NextCursor = items[limit-1].key.encode()
+	}
+	bySID := make(map[int64]int)
+	for _, it := range items {
+		if it.key.kind != model.KindMetric {
+			tl.Events = append(tl.Events, it.event)
+			continue
+		}
+		i, ok := bySID[it.sid]
+		if !ok {
+			i = len(tl.Series)
+			bySID[it.sid] = i
+			tl.Series = append(tl.Series, model.Series{})
+		}
+		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: fromNS(it.key.t), Value: it.value})
+	}
+	if err := describeSeries(ctx, tx, bySID, tl.Series); err != nil {
+		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
+	}
+	sort.SliceStable(tl.Series, func(i, j int) bool {
+		a, b := tl.Series[i], tl.Series[j]
+		if a.ParticipantID != b.ParticipantID {
+			return a.ParticipantID < b.ParticipantID
+		}
+		if a.StreamID != b.StreamID {
+			return a.StreamID < b.StreamID
+		}
+		return a.Metric < b.Metric
+	})
+	return tl, nil
+}
+
+// window is the part of a timeline a query selects.
+type window struct {
+	q     store.TimelineQuery
+	after *itemKey
+	want  func(kind string) bool
+}
+
+// keep applies the filters to an item built in Go.
+func (w *window) keep(k itemKey, pid string) bool {
+	switch {
+	case !w.want(k.kind):
+	case w.q.ParticipantID != "" && pid != w.q.ParticipantID:
+	case !w.q.From.IsZero() && k.t < w.q.From.UnixNano():
+	case !w.q.To.IsZero() && k.t >= w.q.To.UnixNano():
+	case w.after != nil && !w.after.less(k):
+	default:
+		return true
+	}
+	return false
+}
+
+// timeConds adds the time window to a query on column t.
+func (w *window) timeConds(conds []string, args []any) ([]string, []any) {
+	if !w.q.From.IsZero() {
+		conds = append(conds, "t >= ?")
+		args = append(args, w.q.From.UnixNano())
+	}
+	if !w.q.To.IsZero() {
+		conds = append(conds, "t < ?")
+		args = append(args, w.q.To.UnixNano())
+	}
+	return conds, args
+}
+
+func (w *window) storedEvents(ctx context.Context, tx *sql.Tx, cid int64, limit int, items []item) ([]item, error) {
+	var kinds []any
+	for _, k := range storedEventKinds {
+		if w.want(k) {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return items, nil
+	}
+	conds := []string{"cid = ?"}
+	args := []any{cid}
+	conds, args = w.timeConds(conds, args)
+	if len(kinds) < len(storedEventKinds) {
+		conds = append(conds, "kind IN ("+placeholders(len(kinds))+")")
+		args = append(args, kinds...)
+	}
+	if w.q.ParticipantID != "" {
+		conds = append(conds, "pid = ?")
+		args = append(args, w.q.ParticipantID)
+	}
+	if w.after != nil {
+		conds = append(conds, "(t, kind, id) > (?, ?, ?)")
+		args = append(args, w.after.t, w.after.kind, w.after.id)
+	}
+	args = append(args, limit+1)
+	rows, err := tx.QueryContext(ctx, `SELECT t, kind, id, pid, name, result, code, subcode, dur, detail
+		FROM events WHERE `+strings.Join(conds, " AND ")+` ORDER BY t, kind, id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it item
+		var code, subcode sql.NullInt64
+		var dur sql.NullFloat64
+		e := &it.event
+		if err := rows.Scan(&it.key.t, &e.Kind, &e.ID, &e.ParticipantID, &e.Name, &e.Result, &code, &subcode, &dur, &e.Detail); err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		it.key.kind, it.key.id = e.Kind, e.ID
+		e.Time = fromNS(it.key.t)
+		e.Code, e.SubCode, e.DurationMs = intPtr(code), intPtr(subcode), floatPtr(dur)
+		e.RecordID = e.ID
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return items, nil
+}
+
+func intPtr(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	i := int(v.Int64)
+	return &i
+}
+
+func floatPtr(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
+}
+
+func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, items []item) ([]item, error) {
+	if !w.want(model.KindMetric) {
+		return items, nil
+	}
+	conds := []string{"cid = ?"}
+	args := []any{cid}
+	conds, args = w.timeConds(conds, args)
+	if w.q.ParticipantID != "" {
+		sids, err := seriesOf(ctx, tx, cid, w.q.ParticipantID)
+		if err != nil {
+			return nil, err
+		}
+		if len(sids) == 0 {
+			return items, nil
+		}
+		conds = append(conds, "sid IN ("+placeholders(len(sids))+")")
+		args = append(args, sids...)
+	}
+	if a := w.after; a != nil {
+		switch {
+		case a.kind < model.KindMetric:
+			conds = append(conds, "t >= ?")
+			args = append(args, a.t)
+		case a.kind > model.KindMetric:
+			conds = append(conds, "t > ?")
+			args = append(args, a.t)
+		default:
+			conds = append(conds, "(t, h, seq) > (?, ?, ?)")
+			args = append(args, a.t, a.h, a.seq)
+		}
+	}
+	args = append(args, limit+1)
+	rows, err := tx.QueryContext(ctx, `SELECT t, h, seq, sid, value FROM samples WHERE `+
+		strings.Join(conds, " AND ")+` ORDER BY t, h, seq LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it := item{key: itemKey{kind: model.KindMetric}}
+		if err := rows.Scan(&it.key.t, &it.key.h, &it.key.seq, &it.sid, &it.value); err != nil {
+			return nil, fmt.Errorf("points: %w", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	return items, nil
+}
+
+func seriesOf(ctx context.Context, tx *sql.Tx, cid int64, pid string) ([]any, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT sid FROM series WHERE cid = ? AND pid = ?", cid, pid)
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var sid int64
+		if err := rows.Scan(&sid); err != nil {
+			return nil, fmt.Errorf("series: %w", err)
+		}
+		out = append(out, sid)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	return out, nil
+}
+
+// legEvents derives join and leave events from each participant's winning
+// summary row, so they always follow the newest version of the row.
+func (w *window) legEvents(ctx context.Context, tx *sql.Tx, cid int64, items []item) ([]item, error) {
+	if !w.want(model.KindJoin) && !w.want(model.KindLeave) {
+		return items, nil
+	}
+	args := []any{cid}
+	cond := ""
+	if w.q.ParticipantID != "" {
+		cond = " AND pid = ?"
+		args = append(args, w.q.ParticipantID)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT pid, s_rid, s_data FROM participants WHERE cid = ? AND s_final IS NOT NULL"+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("legs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid, rid string
+		var data []byte
+		if err := rows.Scan(&pid, &rid, &data); err != nil {
+			return nil, fmt.Errorf("legs: %w", err)
+		}
+		var row model.ParticipantRow
+		if err := json.Unmarshal(data, &row); err != nil {
+			return nil, fmt.Errorf("decode summary row of %s: %w", pid, err)
+		}
+		if row.StartTime.IsZero() {
+			continue
+		}
+		var durMs *float64
+		if row.Duration != nil {
+			d := *row.Duration * 1000
+			durMs = &d
+		}
+		start := row.StartTime.UTC()
+		join := model.TimelineEvent{
+			ID: "join:" + pid, Time: start, ParticipantID: pid, Kind: model.KindJoin, Name: "join",
+			DurationMs: durMs, RecordID: rid, Detail: string(row.EndpointType),
+		}
+		if k := (itemKey{t: ns(start), kind: model.KindJoin, id: join.ID}); w.keep(k, pid) {
+			items = append(items, item{key: k, event: join})
+		}
+		if row.Duration == nil {
+			continue
+		}
+		end := fromNS(ns(start) + secondsNS(*row.Duration))
+		leave := model.TimelineEvent{
+			ID: "leave:" + pid, Time: end, ParticipantID: pid, Kind: model.KindLeave, Name: "leave",
+			Result: row.ResultCategory, Code: row.EndReason, SubCode: row.EndSubCode, RecordID: rid,
+			Detail: string(row.EndpointType),
+		}
+		if k := (itemKey{t: ns(end), kind: model.KindLeave, id: leave.ID}); w.keep(k, pid) {
+			items = append(items, item{key: k, event: leave})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("legs: %w", err)
+	}
+	return items, nil
+}
+
+func (w *window) orphanEvents(ctx context.Context, tx *sql.Tx, cid int64, items []item) ([]item, error) {
+	if !w.want(model.KindOperation) && !w.want(model.KindUFD) {
+		return items, nil
+	}
+	ops, err := attachedOrphans(ctx, tx, cid)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range ops {
+		k := itemKey{t: op.t, kind: op.kind, id: op.rid}
+		if !w.keep(k, op.pid) {
+			continue
+		}
+		items = append(items, item{key: k, event: model.TimelineEvent{
+			ID: op.rid, Time: fromNS(op.t), ParticipantID: op.pid, Kind: op.kind, Name: op.name,
+			Result: op.result, Code: intPtr(op.code), SubCode: intPtr(op.subcode), DurationMs: floatPtr(op.dur),
+			RecordID: op.rid, Detail: op.detail,
+		}})
+	}
+	return items, nil
+}
+
+// describeSeries fills in the participant, stream and metric of each series.
+func describeSeries(ctx context.Context, tx *sql.Tx, bySID map[int64]int, series []model.Series) error {
+	if len(bySID) == 0 {
+		return nil
+	}
+	sids := make([]any, 0, len(bySID))
+	for sid := range bySID {
+		sids = append(sids, sid)
+	}
+	const chunk = 500
+	for start := 0; start < len(sids); start += chunk {
+		part := sids[start:min(start+chunk, len(sids))]
+		rows, err := tx.QueryContext(ctx, "SELECT sid, pid, stream, metric FROM series WHERE sid IN ("+
+			placeholders(len(part))+")", part...)
+		if err != nil {
+			return fmt.Errorf("series: %w", err)
+		}
+		for rows.Next() {
+			var sid int64
+			var s model.Series
+			if err := rows.Scan(&sid, &s.ParticipantID, &s.StreamID, &s.Metric); err != nil {
+				rows.Close()
+				return fmt.Errorf("series: %w", err)
+			}
+			i := bySID[sid]
+			s.Points = series[i].Points
+			series[i] = s
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("series: %w", err)
+		}
+	}
+	return nil
+}

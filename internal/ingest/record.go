@@ -163,6 +163,7 @@ func (r *Reader) key(k []byte) string {
 // decoration such as " [UTC]" or " [Local Time]" (a bracketed suffix after
 // a space) and surrounding spaces.
 func normalizeKey(k string) string {
+	k = strings.TrimSpace(k)
 	if n := len(k); n > 0 && k[n-1] == ']' {
 		if i := strings.LastIndexByte(k[:n-1], '['); i > 0 && k[i-1] == ' ' && !strings.ContainsRune(k[i+1:n-1], ']') {
 			k = k[:i-1]

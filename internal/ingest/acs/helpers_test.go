@@ -35,7 +35,8 @@ func itemFromJSON(src []byte, source string, line int, format ingest.Format) (in
 }
 
 // decodeFields decodes the members of a JSON object into fields in their
-// order, flattening a "properties" object when flatten is set.
+// order, flattening a "properties" object after the other members when
+// flatten is set.
 func decodeFields(src []byte, flatten bool) ([]ingest.Field, error) {
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
@@ -46,7 +47,7 @@ func decodeFields(src []byte, flatten bool) ([]ingest.Field, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	var fields []ingest.Field
+	var fields, props []ingest.Field
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -62,7 +63,7 @@ func decodeFields(src []byte, flatten bool) ([]ingest.Field, error) {
 			if err != nil {
 				return nil, err
 			}
-			fields = append(fields, inner...)
+			props = append(props, inner...)
 			continue
 		}
 		v, err := jsonValue(raw)
@@ -74,7 +75,9 @@ func decodeFields(src []byte, flatten bool) ([]ingest.Field, error) {
 	if _, err := dec.Token(); err != nil {
 		return nil, fmt.Errorf("close object: %w", err)
 	}
-	return fields, nil
+	// Envelope fields come first, so on a name clash the envelope's value
+	// is the one found first.
+	return append(fields, props...), nil
 }
 
 func jsonValue(raw json.RawMessage) (ingest.Value, error) {

@@ -1,6 +1,7 @@
 package acs
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -418,8 +419,16 @@ var publishedCases = []publishedCase{
 	},
 }
 
-// publishedItems builds the items one case stands for.
+// publishedItems builds the items one case stands for with the test
+// helper.
 func publishedItems(t *testing.T, c publishedCase) []ingest.Item {
+	return publishedItemsVia(t, c, false)
+}
+
+// publishedItemsVia builds the items one case stands for, through the
+// ingest reader (each repaired object as one JSON line) when viaReader is
+// set.
+func publishedItemsVia(t *testing.T, c publishedCase, viaReader bool) []ingest.Item {
 	t.Helper()
 	var frags []string
 	if c.envelope != "" {
@@ -434,6 +443,14 @@ func publishedItems(t *testing.T, c publishedCase) []ingest.Item {
 	}
 	var items []ingest.Item
 	for i, obj := range repairPublished(frags...) {
+		if viaReader {
+			var line bytes.Buffer
+			if err := json.Compact(&line, []byte(obj)); err != nil {
+				t.Fatalf("repaired sample is not JSON: %v\n%s", err, obj)
+			}
+			items = append(items, readerItems(t, c.name, line.Bytes())...)
+			continue
+		}
 		it, err := itemFromJSON([]byte(obj), c.name, i+1, ingest.FormatJSONLines)
 		if err != nil {
 			t.Fatalf("repaired sample is not a JSON object: %v\n%s", err, obj)
@@ -464,6 +481,20 @@ func TestPublishedSamples(t *testing.T) {
 	for _, c := range publishedCases {
 		t.Run(c.name, func(t *testing.T) {
 			items := publishedItems(t, c)
+			viaReader := publishedItemsVia(t, c, true)
+			if len(viaReader) != len(items) {
+				t.Fatalf("the reader found %d records, the test helper %d", len(viaReader), len(items))
+			}
+			for i, it := range viaReader {
+				got, err := Normalize(it)
+				if err != nil {
+					t.Fatalf("record %d read by the reader: %v", i, err)
+				}
+				helper, _ := Normalize(items[i])
+				if got.ID != helper.ID || recordJSON(comparable(got)) != recordJSON(comparable(helper)) {
+					t.Errorf("record %d: the reader's item normalizes differently:\n%s\n%s", i, recordJSON(got), recordJSON(helper))
+				}
+			}
 			if len(items) != len(c.want) {
 				t.Fatalf("got %d records, want %d", len(items), len(c.want))
 			}

@@ -84,6 +84,12 @@ func TestBadInputRecovery(t *testing.T) {
 			errHas:    []string{"unexpected ']' where a value was expected", "unexpected '@' where a value was expected"},
 		},
 		{
+			name:      "commas between top-level values are tolerated",
+			input:     rec("1") + ",\n" + rec("2") + ",\n,\n" + rec("3"),
+			wantN:     "1 2 3",
+			wantLines: []int{1, 2, 4},
+		},
+		{
 			name:      "records that are not objects",
 			input:     "{\"n\":1}\n42\n\"text\"\ntrue\nnull\n[1, {\"n\":2}, [3]]\n",
 			wantN:     "1 2",
@@ -99,8 +105,8 @@ func TestBadInputRecovery(t *testing.T) {
 			errLines:  []int{1},
 		},
 		{
-			name: "pretty array with a bad element resynchronises",
-			input: "[\n  " + rec("1") + ",\n  {\n    \"n\": 2,\n    \"bad\": nope\n  },\n  " + rec("3") + ",\n  {\n    \"n\": 4\n  }\n]\n",
+			name:      "pretty array with a bad element resynchronises",
+			input:     "[\n  " + rec("1") + ",\n  {\n    \"n\": 2,\n    \"bad\": nope\n  },\n  " + rec("3") + ",\n  {\n    \"n\": 4\n  }\n]\n",
 			wantN:     "1 3 4",
 			wantLines: []int{2, 7, 8},
 			errLines:  []int{3},

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -73,6 +74,8 @@ func FuzzReader(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add(encodeUTF16("[{\"a\": \"\U0001F600\"}]", binary.LittleEndian, true))
+	f.Add(encodeUTF16("a,b\n1,2", binary.BigEndian, true))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := NewReader(bytes.NewReader(data), "fuzz", Options{MaxRecordBytes: 512})
 		if err != nil {

@@ -33,6 +33,12 @@ func (r *Reader) nextJSON() (Item, error) {
 			if !ok {
 				return r.finish()
 			}
+			if c == ',' {
+				// Tolerated between top-level values: records split out of
+				// an array by hand often keep their separators.
+				r.pos++
+				continue
+			}
 			r.topCol = 0
 			if r.wsNL {
 				r.topCol = r.wsCol

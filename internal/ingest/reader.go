@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -91,7 +92,7 @@ type Reader struct {
 
 // NewReader sniffs the input and returns a Reader for it. Gzip input (magic
 // 1f 8b) is decompressed transparently and sniffed again; a UTF-8 byte order
-// mark is skipped. The first non-space byte decides the shape: '[' is a Log
+// mark is skipped, and UTF-16 text with a byte order mark is converted. The first non-space byte decides the shape: '[' is a Log
 // Analytics JSON array, '{' is JSON — one record per line, {"records":[…]}
 // documents, or a mix — and anything else is CSV with a header row. Input
 // that is empty or only whitespace is not an error: Next returns io.EOF at
@@ -144,30 +145,30 @@ func (r *Reader) Next() (Item, error) {
 	return r.nextJSON()
 }
 
-// sniff detects compression and shape and positions the reader on the first
-// non-space byte.
+// sniff detects compression, encoding and shape and positions the reader on
+// the first non-space byte.
 func (r *Reader) sniff() error {
 	r.ensure(2)
 	if r.err != nil {
 		return r.err
 	}
-	if r.end-r.pos >= 2 && r.buf[r.pos] == 0x1f && r.buf[r.pos+1] == 0x8b {
-		head := bytes.Clone(r.buf[r.pos:r.end])
-		zr, err := gzip.NewReader(io.MultiReader(bytes.NewReader(head), r.src))
+	if bytes.HasPrefix(r.buf[r.pos:r.end], []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(r.rest(0))
 		if err != nil {
 			return fmt.Errorf("open gzip %s: %w", r.source, err)
 		}
-		r.src = zr
-		r.pos, r.end, r.eof = 0, 0, false
-		r.ensure(3)
-		if r.err != nil {
-			return r.err
-		}
-	} else {
-		r.ensure(3)
-		if r.err != nil {
-			return r.err
-		}
+		r.restart(zr)
+		r.ensure(2)
+	}
+	switch b := r.buf[r.pos:r.end]; {
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}):
+		r.restart(newUTF16Reader(r.rest(2), binary.LittleEndian))
+	case bytes.HasPrefix(b, []byte{0xfe, 0xff}):
+		r.restart(newUTF16Reader(r.rest(2), binary.BigEndian))
+	}
+	r.ensure(3)
+	if r.err != nil {
+		return r.err
 	}
 	if bytes.HasPrefix(r.buf[r.pos:r.end], []byte("\xef\xbb\xbf")) {
 		r.pos += 3
@@ -189,6 +190,19 @@ func (r *Reader) sniff() error {
 		r.csv = true
 	}
 	return nil
+}
+
+// rest returns the input from skip bytes into the buffer onwards: a copy
+// of the buffered bytes followed by the unread source.
+func (r *Reader) rest(skip int) io.Reader {
+	head := bytes.Clone(r.buf[r.pos+skip : r.end])
+	return io.MultiReader(bytes.NewReader(head), r.src)
+}
+
+// restart makes src the input, with nothing buffered.
+func (r *Reader) restart(src io.Reader) {
+	r.src = src
+	r.pos, r.end, r.eof = 0, 0, false
 }
 
 // ensure reads until at least n bytes are buffered or the input ends. It

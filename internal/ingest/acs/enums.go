@@ -2,6 +2,7 @@ package acs
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"calldiag/internal/model"
 )
@@ -160,6 +161,17 @@ func normalizeResource(s string) string {
 	if s == "" {
 		return ""
 	}
-	s = strings.ToLower(s)
-	return "/" + s
+	b := make([]byte, 0, len(s)+1)
+	b = append(b, '/')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return "/" + strings.ToLower(s) // rare: leave Unicode to the library
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }

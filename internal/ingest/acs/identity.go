@@ -41,22 +41,9 @@ func (r *rec) identity(cat, resource string, t time.Time) string {
 	b = appendLen(b, p)
 
 	fields := r.it.Fields
-	order := st.order[:0]
-	for i := range fields {
-		if !excludedKey(fields[i].Key) {
-			order = append(order, int32(i))
-		}
-	}
-	slices.SortStableFunc(order, func(x, y int32) int {
-		return strings.Compare(keyAlias(fields[x].Key), keyAlias(fields[y].Key))
-	})
-	prev := ""
-	for n, i := range order {
+	order := st.identityOrder(fields)
+	for _, i := range order {
 		key := keyAlias(fields[i].Key)
-		if n > 0 && key == prev {
-			continue // a repeated key: the first one counts, as in Item.Get
-		}
-		prev = key
 		p := len(b)
 		b = appendItem(b, key)
 		q := len(b)
@@ -67,13 +54,52 @@ func (r *rec) identity(cat, resource string, t time.Time) string {
 		}
 		b = appendLen(b, q)
 	}
-	st.order = order
 
 	sum := sha256.Sum256(b)
 	st.buf = b
 	var out [32]byte
 	hex.Encode(out[:], sum[:16])
 	return string(out[:])
+}
+
+// identityOrder returns the positions of the fields that take part in the
+// identity, ordered by the key they are hashed under; of repeated keys only
+// the first is kept, as with Item.Get. Records of one source nearly always
+// share their key sequence, so the order of the previous record is reused
+// when the keys are the same.
+func (st *state) identityOrder(fields []ingest.Field) []int32 {
+	if len(fields) == len(st.orderKeys) {
+		same := true
+		for i := range fields {
+			if fields[i].Key != st.orderKeys[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return st.order
+		}
+	}
+	st.orderKeys = st.orderKeys[:0]
+	order := st.order[:0]
+	for i := range fields {
+		k := fields[i].Key
+		st.orderKeys = append(st.orderKeys, k)
+		if !excludedKey(k) {
+			order = append(order, int32(i))
+		}
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		if c := strings.Compare(keyAlias(fields[x].Key), keyAlias(fields[y].Key)); c != 0 {
+			return c
+		}
+		return int(x - y)
+	})
+	order = slices.CompactFunc(order, func(x, y int32) bool {
+		return keyAlias(fields[x].Key) == keyAlias(fields[y].Key)
+	})
+	st.order = order
+	return order
 }
 
 // appendItem appends s followed by its length.

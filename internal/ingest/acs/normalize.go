@@ -13,10 +13,16 @@ import (
 // state is the scratch space of one Normalize call. It is pooled because
 // Normalize runs once per record on the ingest hot path.
 type state struct {
-	idx   [numSlots]int32 // 1-based field index per slot, 0 when absent
-	buf   []byte          // canonical record text for the identity hash
-	order []int32         // field indices in identity order
-	json  jsonCanon
+	idx [numSlots]int32 // 1-based field index per slot, 0 when absent
+	buf []byte          // canonical record text for the identity hash
+	// order is the identity order of the fields of the record whose keys
+	// are orderKeys (see identityOrder).
+	order     []int32
+	orderKeys []string
+	// lastResource and lastNormalized cache the previous record's resource:
+	// records of one source share it.
+	lastResource, lastNormalized string
+	json                         jsonCanon
 	// cacheField is the 1-based index of the field whose canonical JSON is
 	// in cache, so the identity does not canonicalize a payload twice.
 	cacheField int32
@@ -25,8 +31,12 @@ type state struct {
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
 
-// maxPooledBuf keeps one huge record from pinning a huge buffer.
-const maxPooledBuf = 64 << 10
+// maxPooledBuf and maxPooledKeys keep one huge record from pinning huge
+// scratch space.
+const (
+	maxPooledBuf  = 64 << 10
+	maxPooledKeys = 512
+)
 
 // Normalize maps one item to a normalized record.
 //
@@ -66,6 +76,9 @@ func Normalize(it ingest.Item) (model.Record, error) {
 		if cap(st.buf) > maxPooledBuf || cap(st.cache) > maxPooledBuf {
 			st.buf, st.cache = nil, nil
 		}
+		if len(st.orderKeys) > maxPooledKeys {
+			st.order, st.orderKeys = nil, nil
+		}
 		statePool.Put(st)
 	}()
 	r := rec{it: &it, st: st}
@@ -83,7 +96,10 @@ func Normalize(it ingest.Item) (model.Record, error) {
 	if res == "" {
 		res = r.text(slotLAResourceID)
 	}
-	out.Resource = normalizeResource(res)
+	if res != st.lastResource || st.lastNormalized == "" {
+		st.lastResource, st.lastNormalized = res, normalizeResource(res)
+	}
+	out.Resource = st.lastNormalized
 	out.Time = r.recordTime()
 
 	switch cat {
@@ -180,8 +196,8 @@ func (r *rec) fail(fi int32, name, reason string) {
 // category resolves the record's category: the category field, else the
 // Log Analytics table name in Type.
 func (r *rec) category() (cat model.Category, raw string, known bool) {
-	rawCat := r.text(slotCategory)
-	rawType := r.text(slotType)
+	rawCat := r.looseText(slotCategory)
+	rawType := r.looseText(slotType)
 	if c, ok := lookupCategory(rawCat); ok {
 		cat, known = c, true
 	} else if c, ok := lookupCategory(rawType); ok {
@@ -245,9 +261,26 @@ func (r *rec) text(s slot) string {
 	case ingest.KindNumber, ingest.KindBool:
 		return v.Str
 	case ingest.KindObject, ingest.KindArray:
+		if r.lenient {
+			return v.Str
+		}
 		r.fail(fi, "", "not a string: "+describe(v))
 	}
 	return ""
+}
+
+// looseText reads a field as text whatever its kind, never failing: the
+// routing fields must not make a record bad before its category is known.
+func (r *rec) looseText(s slot) string {
+	v, _ := r.value(s)
+	if v.Kind == ingest.KindNull {
+		return ""
+	}
+	t := strings.TrimSpace(v.Str)
+	if isNullText(t) {
+		return ""
+	}
+	return t
 }
 
 // jsonText reads a field that holds JSON either as a nested value or as a

@@ -76,6 +76,9 @@ func isDecimal(s string) bool {
 // parseDecimal parses a trimmed decimal number. ok is false when s is not a
 // decimal number or does not fit a float64.
 func parseDecimal(s string) (float64, bool) {
+	if n, ok := smallInt(s); ok {
+		return float64(n), true
+	}
 	if !isDecimal(s) {
 		return 0, false
 	}
@@ -120,6 +123,11 @@ func floatToInt(f float64) (int, bool) {
 // significant digits is kept digit for digit (without leading zeros)
 // instead, because a float64 would round it and make distinct values equal.
 func appendCanonNumber(dst []byte, s string) ([]byte, bool) {
+	if n, ok := smallInt(s); ok && n < 1e6 && (len(s) == 1 || s[0] != '0') {
+		// FormatFloat writes a whole number below 1e6 as its plain digits,
+		// which s already is.
+		return append(dst, s...), true
+	}
 	if !isDecimal(s) {
 		return dst, false
 	}
@@ -159,4 +167,21 @@ func bigIntDigits(s string) (digits string, neg, ok bool) {
 		return "", false, false
 	}
 	return s, neg, true
+}
+
+// smallInt parses s when it is 1 to 15 plain digits (no sign), the common
+// case of a count, code or duration, without going through ParseFloat.
+func smallInt(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }

@@ -183,7 +183,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 			for i < len(data) && plainSafe[data[i]] {
 				i++
 			}
-			c.add(data[:i], r.max)
+			c.add(data[:i], r.limit)
 			r.pos += i
 			if i == len(data) {
 				break
@@ -209,7 +209,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 				i = len(data)
 			}
 			r.line += bytes.Count(data[:i], []byte{'\n'})
-			c.add(data[:i], r.max)
+			c.add(data[:i], r.limit)
 			r.pos += i
 			if i < len(data) {
 				r.pos++
@@ -219,7 +219,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 		case csvQuote:
 			switch data[0] {
 			case '"':
-				c.add(data[:1], r.max)
+				c.add(data[:1], r.limit)
 				r.pos++
 				step = csvQuoted
 			case ',':
@@ -261,7 +261,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 			return line, rowBad
 		}
 		c.size += r.pos - before
-		if c.size > r.max && !c.over {
+		if c.size > r.limit && !c.over {
 			c.over = true
 			c.row, c.ends = c.row[:0], c.ends[:0]
 		}

@@ -48,7 +48,7 @@ func (r *Reader) nextJSON() (Item, error) {
 				r.openArray(false, r.line)
 				continue
 			}
-			if it, err, more := r.record(true); !more {
+			if it, more, err := r.record(true); !more {
 				return it, err
 			}
 
@@ -65,7 +65,7 @@ func (r *Reader) nextJSON() (Item, error) {
 			if r.wsNL {
 				r.contCol = r.wsCol
 			}
-			it, err, _ := r.record(false)
+			it, _, err := r.record(false)
 			return it, err
 
 		case ctxArrNext:
@@ -122,7 +122,7 @@ func (r *Reader) nextJSON() (Item, error) {
 // level (top) or as an element of a record array. more reports that the
 // value turned out to be a {"records":[…]} document, whose elements the
 // caller should now read.
-func (r *Reader) record(top bool) (it Item, err error, more bool) {
+func (r *Reader) record(top bool) (it Item, more bool, err error) {
 	first := r.buf[r.pos]
 	r.recLine = r.line
 	r.sc.reset(top && first == '{')
@@ -143,15 +143,15 @@ func (r *Reader) record(top bool) (it Item, err error, more bool) {
 		}
 		switch {
 		case over:
-			return Item{}, r.recordError(r.recLine, r.oversize()), false
+			return Item{}, false, r.recordError(r.recLine, r.oversize())
 		case first != '{':
-			return Item{}, r.recordError(r.recLine, "record is "+describeValue(first)+", not an object"), false
+			return Item{}, false, r.recordError(r.recLine, "record is "+describeValue(first)+", not an object")
 		}
 		if top {
 			r.sawRecord = true
 		}
 		it, err := r.item(b, r.recLine, format)
-		return it, err, false
+		return it, false, err
 
 	case ev == evRecords:
 		r.dropCapture()
@@ -160,15 +160,15 @@ func (r *Reader) record(top bool) (it Item, err error, more bool) {
 		if !r.sawRecord {
 			r.format = FormatEventHub
 		}
-		return Item{}, nil, true
+		return Item{}, true, nil
 
 	case eof:
 		r.dropCapture()
 		if r.err != nil {
-			return Item{}, r.err, false
+			return Item{}, false, r.err
 		}
 		r.done = true
-		return Item{}, r.recordError(r.recLine, "invalid JSON: unexpected end of input (truncated record)"), false
+		return Item{}, false, r.recordError(r.recLine, "invalid JSON: unexpected end of input (truncated record)")
 	}
 
 	// A syntax error: report it against the record's first line and decide
@@ -192,7 +192,7 @@ func (r *Reader) record(top bool) (it Item, err error, more bool) {
 	} else {
 		r.elemFailed(c, newLine, r.sc.errCol)
 	}
-	return Item{}, r.recordError(r.recLine, reason), false
+	return Item{}, false, r.recordError(r.recLine, reason)
 }
 
 // run feeds the scanner until the value completes or fails. eof reports that

@@ -30,14 +30,14 @@ type Options struct {
 }
 
 // Reader yields the records of one source, one at a time, whatever shape the
-// source has. Memory use is bounded by the input buffer plus about twice
-// Options.MaxRecordBytes, however large the source is.
+// source has. However large the source, memory use stays within the input
+// buffer plus a small multiple of Options.MaxRecordBytes.
 //
 // A Reader is not safe for concurrent use, but the Items it returns share no
 // memory with it or with each other and may be handed to other goroutines.
 type Reader struct {
 	source string
-	max    int
+	limit  int // largest record kept, in bytes
 	src    io.Reader
 
 	buf      []byte
@@ -60,7 +60,7 @@ type Reader struct {
 	bolCol int
 
 	// Capture of the current record: buf[capStart:pos] plus what earlier
-	// refills saved into rec. over is set once the record outgrew max; from
+	// refills saved into rec. over is set once the record outgrew limit; from
 	// then on nothing more is kept.
 	capOn    bool
 	capStart int
@@ -92,11 +92,11 @@ type Reader struct {
 
 // NewReader sniffs the input and returns a Reader for it. Gzip input (magic
 // 1f 8b) is decompressed transparently and sniffed again; a UTF-8 byte order
-// mark is skipped, and UTF-16 text with a byte order mark is converted. The first non-space byte decides the shape: '[' is a Log
-// Analytics JSON array, '{' is JSON — one record per line, {"records":[…]}
-// documents, or a mix — and anything else is CSV with a header row. Input
-// that is empty or only whitespace is not an error: Next returns io.EOF at
-// once.
+// mark is skipped, and UTF-16 text with a byte order mark is converted. The
+// first non-space byte decides the shape: '[' is a Log Analytics JSON array,
+// '{' is JSON — one record per line, {"records":[…]} documents, or a mix —
+// and anything else is CSV with a header row. Input that is empty or only
+// whitespace is not an error: Next returns io.EOF at once.
 //
 // source names the input in Items and errors. NewReader reads from r to
 // sniff, so it returns an error when that read fails or the gzip header is
@@ -108,7 +108,7 @@ func NewReader(r io.Reader, source string, opts Options) (*Reader, error) {
 	}
 	rd := &Reader{
 		source: source,
-		max:    limit,
+		limit:  limit,
 		src:    r,
 		buf:    make([]byte, readBufSize),
 		line:   1,
@@ -337,7 +337,7 @@ func (r *Reader) keep(upto int) {
 	if r.over {
 		return
 	}
-	if len(r.rec)+len(seg) > r.max {
+	if len(r.rec)+len(seg) > r.limit {
 		r.over = true
 		r.rec = r.rec[:0]
 		return
@@ -350,7 +350,7 @@ func (r *Reader) keep(upto int) {
 func (r *Reader) endCapture() (b []byte, over bool) {
 	r.capOn = false
 	seg := r.buf[r.capStart:r.pos]
-	if r.over || len(r.rec)+len(seg) > r.max {
+	if r.over || len(r.rec)+len(seg) > r.limit {
 		r.rec = r.rec[:0]
 		return nil, true
 	}
@@ -374,5 +374,5 @@ func (r *Reader) recordError(line int, reason string) *RecordError {
 
 // oversize is the reason given for a record larger than the limit.
 func (r *Reader) oversize() string {
-	return fmt.Sprintf("record exceeds %d bytes", r.max)
+	return fmt.Sprintf("record exceeds %d bytes", r.limit)
 }

@@ -29,7 +29,7 @@ func excludedKey(k string) bool {
 
 // identity computes Record.ID; see Normalize for the canonical text it
 // hashes.
-func (r *rec) identity(cat, resource string, t time.Time) string {
+func (r *rec) identity(cat, resource string, t time.Time, rawTime string) string {
 	st := r.st
 	b := st.buf[:0]
 	b = appendItem(b, cat)
@@ -37,6 +37,8 @@ func (r *rec) identity(cat, resource string, t time.Time) string {
 	p := len(b)
 	if !t.IsZero() {
 		b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	} else {
+		b = append(b, rawTime...)
 	}
 	b = appendLen(b, p)
 

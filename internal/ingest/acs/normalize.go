@@ -58,7 +58,9 @@ const (
 // row), whatever the key casing or number spelling. It is the first 16
 // bytes, in hex, of the SHA-256 of a canonical text made of the normalized
 // category, the normalized resource, the record time (UTC, RFC 3339 with
-// nanoseconds) and then every other field in order of lower-cased key.
+// nanoseconds; for a record of an unknown category whose time cannot be
+// read, the time text as it arrived) and then every other field in order
+// of lower-cased key.
 // Fields only one shape has are left out: time, timegenerated, resourceid,
 // category, type, tenantid, sourcesystem, level, location,
 // operationversion and every key starting with "_". Null spellings (JSON
@@ -68,6 +70,9 @@ const (
 // digit for digit); true/false in any case as true/false; strings that
 // are a timestamp as UTC RFC 3339; JSON objects and arrays, and strings
 // holding one, as compact JSON with sorted keys; other strings trimmed.
+// Keys the documentation spells differently in an export and in a Log
+// Analytics table (pstnPartcipantCallType, interrupted,
+// ScreenshareLowerBound …) are hashed under one spelling.
 // Each key and value is followed by its length, so no two different field
 // sets share a canonical text.
 func Normalize(it ingest.Item) (model.Record, error) {
@@ -133,10 +138,18 @@ func Normalize(it ingest.Item) (model.Record, error) {
 	}
 
 	catText := string(cat)
+	var rawTime string
 	if !known {
 		catText = strings.ToLower(rawCat)
+		if out.Time.IsZero() {
+			// An unknown record may carry a time this package cannot read;
+			// its text still tells records apart.
+			if rawTime = r.looseText(slotTime); rawTime == "" {
+				rawTime = r.looseText(slotTimeGenerated)
+			}
+		}
 	}
-	out.ID = r.identity(catText, out.Resource, out.Time)
+	out.ID = r.identity(catText, out.Resource, out.Time, rawTime)
 	return out, nil
 }
 

@@ -261,6 +261,12 @@ func TestUnknownAndResourceLevel(t *testing.T) {
 	if r.Known || r.RawCategory != "Usage" || r.Resource != "/subscriptions/a" || !r.Time.IsZero() || r.CallID != "" || !hexID.MatchString(r.ID) {
 		t.Errorf("unknown record: %s", recordJSON(comparable(r)))
 	}
+	// Unknown records with unreadable times are still told apart.
+	a, errA := Normalize(mustItem(t, `{"time":"soon","category":"Usage"}`))
+	b, errB := Normalize(mustItem(t, `{"time":"later","category":"Usage"}`))
+	if errA != nil || errB != nil || a.ID == b.ID {
+		t.Errorf("unknown records differing in an unreadable time: %v %v, IDs %s %s", errA, errB, a.ID, b.ID)
+	}
 	for _, cat := range []string{"CallingMetrics", "CallClientServiceRequestAndOutcome"} {
 		r, err := Normalize(mustItem(t, `{"TimeGenerated":"2025-02-03T05:17:39.184Z","Category":"`+cat+`","CorrelationId":"1f27dac9e6d64c82cafdd6da73cdb785","_ResourceId":"/subscriptions/a"}`))
 		if err != nil {

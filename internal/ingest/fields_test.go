@@ -47,6 +47,11 @@ func TestFields(t *testing.T) {
 			want:  []Field{f("category", KindString, "c"), f("a", KindString, `x"y`), f("b", KindArray, "[1,2]")},
 		},
 		{
+			name:  "properties string with escapes the parser would re-quote",
+			input: `{"properties":"{\"a\":\"x\u007fy\\u0001\\ud800z\"}","s":"\u007f\u0001"}`,
+			want:  []Field{f("s", KindString, "\x7f\x01"), f("a", KindString, "x\x7fy\x01\ufffdz")},
+		},
+		{
 			name:  "properties string that is not an object stays a field",
 			input: `{"properties":"plain text","p2":1}`,
 			want:  []Field{f("properties", KindString, "plain text"), f("p2", KindNumber, "1")},
@@ -103,6 +108,16 @@ func TestFields(t *testing.T) {
 				f("o", KindObject, `{"k":[1,"x\"y"]}`),
 				f("a", KindArray, "[]"),
 				f("e", KindString, ""),
+			},
+		},
+		{
+			name:  "unpaired surrogates become U+FFFD",
+			input: `{"a":"x\ud800y","b":"\udc00","c":"\ud83d\u0041","d":"\\ud800"}`,
+			want: []Field{
+				f("a", KindString, "x\ufffdy"),
+				f("b", KindString, "\ufffd"),
+				f("c", KindString, "\ufffdA"),
+				f("d", KindString, `\ud800`),
 			},
 		},
 		{

@@ -108,8 +108,89 @@ func FuzzReader(f *testing.F) {
 			if !reflect.DeepEqual(it.Fields, it2.Fields) {
 				t.Fatalf("round trip of %q:\n got %q\nwant %q", it.Raw, it2.Fields, it.Fields)
 			}
+			compareWithStdlib(t, it)
 		})
 	})
+}
+
+// compareWithStdlib decodes an item's raw object with encoding/json and
+// checks the envelope fields (those not flattened from "properties")
+// against it, member by member and in order.
+func compareWithStdlib(t *testing.T, it Item) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(it.Raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("raw %q: not an object for encoding/json", it.Raw)
+	}
+	i := 0
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("raw %q: %v", it.Raw, err)
+		}
+		name := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatalf("raw %q: %v", it.Raw, err)
+		}
+		key := normalizeKey(name)
+		if key == "properties" && flattenedByStdlib(raw) {
+			continue
+		}
+		if i >= len(it.Fields) {
+			t.Fatalf("raw %q: member %q has no field", it.Raw, name)
+		}
+		fl := it.Fields[i]
+		i++
+		// Keys with escapes that encoding/json repairs differently are
+		// left out; values are always compared.
+		if !strings.ContainsAny(name, "\\\ufffd") && fl.Key != key {
+			t.Fatalf("raw %q: member %d is %q, field key %q", it.Raw, i-1, key, fl.Key)
+		}
+		var want Value
+		switch raw[0] {
+		case '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatal(err)
+			}
+			want = Value{KindString, s}
+			fl.Value.Str = string([]rune(fl.Value.Str))
+		case '{', '[':
+			var b bytes.Buffer
+			if err := json.Compact(&b, raw); err != nil {
+				t.Fatal(err)
+			}
+			want = Value{KindObject, b.String()}
+			if raw[0] == '[' {
+				want.Kind = KindArray
+			}
+		case 't', 'f':
+			want = Value{KindBool, string(raw)}
+		case 'n':
+			want = Value{KindNull, ""}
+		default:
+			want = Value{KindNumber, string(raw)}
+		}
+		if fl.Value != want {
+			t.Fatalf("raw %q: member %q is %+v for encoding/json, field has %+v", it.Raw, name, want, fl.Value)
+		}
+	}
+}
+
+// flattenedByStdlib reports whether a "properties" member is flattened: an
+// object, or a string whose content is a JSON object.
+func flattenedByStdlib(raw json.RawMessage) bool {
+	if raw[0] == '{' {
+		return true
+	}
+	var s string
+	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return false
+	}
+	s = strings.TrimLeft(s, " \t\r\n")
+	return strings.HasPrefix(s, "{") && json.Valid([]byte(s))
 }
 
 func FuzzCSV(f *testing.F) {

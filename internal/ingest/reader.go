@@ -79,12 +79,14 @@ type Reader struct {
 	skipCol   int  // indentation to look for while resynchronising
 
 	// Item construction.
-	p, pp fastjson.Parser
-	vs    scanner
-	keys  map[string]string
-	tmp   []tmpField
-	props []*fastjson.Value
-	arena []byte
+	p, pp   fastjson.Parser
+	vs      scanner
+	keys    map[string]string
+	tmp     []tmpField
+	props   []*fastjson.Value
+	arena   []byte
+	scratch []byte
+	unesc   []byte
 
 	// CSV.
 	csvs csvState

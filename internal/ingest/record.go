@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -27,8 +28,8 @@ func (r *Reader) item(b []byte, line int, format Format) (Item, error) {
 		// Unreachable for input the scanner accepted; reported, not panicked on.
 		return Item{}, r.recordError(line, "invalid JSON: "+err.Error())
 	}
-	o, err := v.Object()
-	if err != nil {
+	o := v.GetObject()
+	if o == nil {
 		return Item{}, r.recordError(line, "record is not an object")
 	}
 	r.tmp = r.tmp[:0]
@@ -47,15 +48,16 @@ func (r *Reader) item(b []byte, line int, format Format) (Item, error) {
 		r.addValue(key, v)
 	})
 	for _, pv := range r.props {
-		if pv.Type() == fastjson.TypeString {
-			s, _ := pv.StringBytes()
-			parsed, err := r.pp.ParseBytes(s)
+		po := pv.GetObject()
+		if po == nil {
+			// A string holding an object, already validated.
+			text, _ := r.stringText(pv)
+			parsed, err := r.pp.ParseBytes(text)
 			if err != nil {
 				return Item{}, r.recordError(line, "invalid JSON in properties: "+err.Error())
 			}
-			pv = parsed
+			po = parsed.GetObject()
 		}
-		po, _ := pv.Object()
 		po.Visit(func(k []byte, v *fastjson.Value) {
 			r.addValue(r.key(k), v)
 		})
@@ -72,57 +74,153 @@ func (r *Reader) item(b []byte, line int, format Format) (Item, error) {
 }
 
 // flattenable reports whether a "properties" value is an object, or a string
-// whose content is a JSON object.
+// whose content is a JSON object. It must not call v.Type (which v.Object
+// does too): on a string that makes the parser unescape it in place and
+// later re-quote it in Go syntax.
 func (r *Reader) flattenable(v *fastjson.Value) bool {
-	switch v.Type() {
-	case fastjson.TypeObject:
+	if v.GetObject() != nil {
 		return true
-	case fastjson.TypeString:
-		s, _ := v.StringBytes()
-		s = bytes.TrimLeft(s, " \t\r\n")
-		if len(s) == 0 || s[0] != '{' {
-			return false
-		}
-		ok, _ := r.vs.validate(s)
-		return ok
 	}
-	return false
+	s, ok := r.stringText(v)
+	if !ok {
+		return false
+	}
+	s = bytes.TrimLeft(s, " \t\r\n")
+	if len(s) == 0 || s[0] != '{' {
+		return false
+	}
+	ok, _ = r.vs.validate(s)
+	return ok
 }
 
-// addValue appends one field. Value text is copied into the arena: strings
-// unescaped, numbers as written, objects and arrays as compact JSON. The
-// compact form comes from the parser's marshalling of a subtree nobody has
-// inspected yet, which reproduces the input's escapes unchanged.
+// stringText returns the unescaped content of a string value, in a scratch
+// buffer valid until the next call, or false if v is not a string.
+func (r *Reader) stringText(v *fastjson.Value) ([]byte, bool) {
+	r.scratch = v.MarshalTo(r.scratch[:0])
+	if r.scratch[0] != '"' {
+		return nil, false
+	}
+	r.scratch = r.unquote(r.scratch, 0)
+	return r.scratch, true
+}
+
+// addValue appends one field. Its text comes from the parser's marshalling
+// of a value nobody has inspected yet, which reproduces the input's bytes
+// minus whitespace: numbers as written, objects and arrays as compact JSON.
+// Strings are then unescaped here rather than by the parser, so that an
+// unpaired surrogate escape becomes U+FFFD as in encoding/json.
 func (r *Reader) addValue(key string, v *fastjson.Value) {
-	f := tmpField{key: key}
-	switch v.Type() {
-	case fastjson.TypeString:
+	a := len(r.arena)
+	r.arena = v.MarshalTo(r.arena)
+	f := tmpField{key: key, a: a}
+	switch r.arena[a] {
+	case '"':
 		f.kind = KindString
-		s, _ := v.StringBytes()
-		f.a = len(r.arena)
-		r.arena = append(r.arena, s...)
-	case fastjson.TypeNumber:
-		f.kind = KindNumber
-		f.a = len(r.arena)
-		r.arena = v.MarshalTo(r.arena)
-	case fastjson.TypeTrue, fastjson.TypeFalse:
-		f.kind = KindBool
-		f.a = -1
-		if v.Type() == fastjson.TypeTrue {
-			f.a = -2
-		}
-	case fastjson.TypeObject, fastjson.TypeArray:
+		r.arena = r.unquote(r.arena, a)
+	case '{':
 		f.kind = KindObject
-		if v.Type() == fastjson.TypeArray {
-			f.kind = KindArray
-		}
-		f.a = len(r.arena)
-		r.arena = v.MarshalTo(r.arena)
-	default:
+	case '[':
+		f.kind = KindArray
+	case 't':
+		f.kind, f.a = KindBool, -2
+		r.arena = r.arena[:a]
+	case 'f':
+		f.kind, f.a = KindBool, -1
+		r.arena = r.arena[:a]
+	case 'n':
 		f.kind = KindNull
+		r.arena = r.arena[:a]
+	default:
+		f.kind = KindNumber
 	}
 	f.b = len(r.arena)
 	r.tmp = append(r.tmp, f)
+}
+
+// unquote replaces the JSON string literal that runs from buf[a] to the end
+// of buf with its unescaped content.
+func (r *Reader) unquote(buf []byte, a int) []byte {
+	content := buf[a+1 : len(buf)-1]
+	if bytes.IndexByte(content, '\\') < 0 {
+		n := copy(buf[a:], content)
+		return buf[:a+n]
+	}
+	r.unesc = appendUnescaped(r.unesc[:0], content)
+	return append(buf[:a], r.unesc...)
+}
+
+// appendUnescaped appends the content of a JSON string with its escapes
+// decoded. Unpaired surrogates become U+FFFD; a malformed escape (which the
+// scanner never lets through) is copied as it is.
+func appendUnescaped(dst, s []byte) []byte {
+	for {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 || i+1 >= len(s) {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		c := s[i+1]
+		rest := s[i+2:]
+		switch c {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case '"', '\\', '/':
+			dst = append(dst, c)
+		case 'u':
+			u, ok := hex4(rest)
+			if !ok {
+				dst = append(dst, s[i:i+2]...)
+				break
+			}
+			rest = rest[4:]
+			if utf16.IsSurrogate(u) {
+				lo, ok := rune(0), false
+				if len(rest) >= 6 && rest[0] == '\\' && rest[1] == 'u' {
+					lo, ok = hex4(rest[2:])
+				}
+				if d := utf16.DecodeRune(u, lo); ok && d != utf8.RuneError {
+					u = d
+					rest = rest[6:]
+				} else {
+					u = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, u)
+		default:
+			dst = append(dst, s[i:i+2]...)
+		}
+		s = rest
+	}
+}
+
+// hex4 decodes four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // fields materialises the fields under construction with one string for all

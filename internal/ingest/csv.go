@@ -147,7 +147,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 	c.cells, c.size, c.over, c.quoted, c.reason = 0, 0, false, false, ""
 	line = r.line
 	step := csvStart
-	for {
+	for ended := false; ; {
 		if r.pos == r.end && !r.fill() {
 			if r.err != nil {
 				return line, rowEnd
@@ -196,8 +196,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 			case '\n':
 				r.pos++
 				r.line++
-				c.size++
-				return line, r.endRow(step)
+				ended = true
 			default:
 				c.reason = `bare '"' in an unquoted cell`
 				step = csvJunk
@@ -229,8 +228,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 			case '\n':
 				r.pos++
 				r.line++
-				c.size++
-				return line, r.endRow(step)
+				ended = true
 			case '\r':
 				r.pos++
 				step = csvQuoteCR
@@ -247,8 +245,7 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 			}
 			r.pos++
 			r.line++
-			c.size++
-			return line, r.endRow(step)
+			ended = true
 
 		case csvJunk:
 			i := bytes.IndexByte(data, '\n')
@@ -261,9 +258,15 @@ func (r *Reader) csvRow() (line int, st rowStatus) {
 			return line, rowBad
 		}
 		c.size += r.pos - before
+		if ended {
+			c.size-- // the line end is not part of the row
+		}
 		if c.size > r.limit && !c.over {
 			c.over = true
 			c.row, c.ends = c.row[:0], c.ends[:0]
+		}
+		if ended {
+			return line, r.endRow(step)
 		}
 	}
 }

@@ -161,3 +161,18 @@ func TestCSVBadHeaderStops(t *testing.T) {
 		t.Errorf("items %d, errors:%s", len(res.items), fmtErrs(res.errs))
 	}
 }
+
+func TestCSVRowLimit(t *testing.T) {
+	input := "a,b\n01234,678\n01234,6789\n\"0\",\"1\"\r\n"
+	res := readAll(t, []byte(input), Options{MaxRecordBytes: 9})
+	var got []string
+	for _, it := range res.items {
+		got = append(got, it.Fields[0].Value.Str+","+it.Fields[1].Value.Str)
+	}
+	if strings.Join(got, " ") != "01234,678 0,1" {
+		t.Errorf("rows %q; a 9-byte row and a quoted one must pass a 9-byte limit", got)
+	}
+	if len(res.errs) != 1 || res.errs[0].Line != 3 || res.errs[0].Reason != "record exceeds 9 bytes" {
+		t.Errorf("errors:%s\nwant the 10-byte row on line 3 rejected", fmtErrs(res.errs))
+	}
+}

@@ -461,3 +461,28 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+// TestLargeDocumentIsStreamed: an Event Hub document far larger than the
+// record limit is fine as long as each of its records is within it.
+func TestLargeDocumentIsStreamed(t *testing.T) {
+	const n = 30000
+	var b strings.Builder
+	b.WriteString(`{"records":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(rec(itoa(i)))
+	}
+	b.WriteString("]}\n" + rec(`"last"`))
+	if b.Len() < 2*DefaultMaxRecordBytes {
+		t.Fatalf("document of %d bytes is too small for this test", b.Len())
+	}
+	res := readAll(t, []byte(b.String()), Options{})
+	if res.fatal != nil || len(res.errs) > 0 || len(res.items) != n+1 {
+		t.Fatalf("%d items, fatal %v, errors:%s", len(res.items), res.fatal, fmtErrs(res.errs))
+	}
+	if v, _ := res.items[n-1].Get("n"); v.Str != itoa(n-1) || res.items[n-1].Format != FormatEventHub || res.items[n].Line != 2 {
+		t.Errorf("last record of the document: n=%q format %q; next line %d", v.Str, res.items[n-1].Format, res.items[n].Line)
+	}
+}

@@ -80,6 +80,7 @@ func (s *scanner) reset(watch bool) {
 	s.stack = s.stack[:0]
 	s.inKey = false
 	s.lit = ""
+	s.lines = 0
 	s.watch = watch
 	s.watchKey = false
 	s.checkDoc = false

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,6 +95,7 @@ func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendRes
 		return res, fmt.Errorf("append: commit: %w", err)
 	}
 	a.publish()
+	db.remember(ctx, a.added, a.lastChunk)
 	res.Stored, res.Duplicates = a.stored, a.dups
 	res.Calls = a.touchedIDs()
 	return res, nil
@@ -118,17 +119,19 @@ type appender struct {
 	orphans map[string]*orphanTouch
 	touched map[string]struct{}
 
-	records, events, samples *bulkInsert
-	streamStmt, orphanStmt   *sql.Stmt
-	surveyStmt               *sql.Stmt
+	stmts                 map[string]*sql.Stmt
+	events                *bulkInsert
+	points                map[pointKey][]point
+	chunks                *compression
+	firstChunk, lastChunk int64
 
 	stored, dups int
-	seq          int64
+	added        []idSeq // ids stored by this batch
 	newCallCount int
 }
 
 func newAppender(db *DB, tx *sql.Tx) *appender {
-	return &appender{
+	a := &appender{
 		db: db, tx: tx,
 		newCalls:   make(map[string]int64),
 		newNames:   make(map[string]int64),
@@ -140,21 +143,17 @@ func newAppender(db *DB, tx *sql.Tx) *appender {
 		clients:    make(map[clientKey]string),
 		orphans:    make(map[string]*orphanTouch),
 		touched:    make(map[string]struct{}),
-		records: newBulkInsert(tx, "INSERT INTO records (id, cid, cat, res, t, blob, off, len) VALUES ", "", 8),
-		events: newBulkInsert(tx, "INSERT INTO events (cid, t, kind, id, pid, name, result, code, subcode, dur, detail) VALUES ",
-			" ON CONFLICT DO NOTHING", 11),
-		samples: newBulkInsert(tx, "INSERT INTO samples (cid, t, h, seq, sid, value) VALUES ", "", 6),
+		stmts:      make(map[string]*sql.Stmt),
+		points:     make(map[pointKey][]point),
 	}
+	a.events = a.bulk(eventsSpec)
+	return a
 }
 
+// close releases the transaction's statements.
 func (a *appender) close() {
-	for _, b := range []*bulkInsert{a.records, a.events, a.samples} {
-		b.close()
-	}
-	for _, s := range []*sql.Stmt{a.streamStmt, a.orphanStmt, a.surveyStmt} {
-		if s != nil {
-			s.Close()
-		}
+	for _, s := range a.stmts {
+		s.Close()
 	}
 }
 
@@ -186,18 +185,12 @@ func (a *appender) run(ctx context.Context, batch []model.Record) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	var nextBlob int64
-	if err := a.tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM blobs").Scan(&nextBlob); err != nil {
-		return fmt.Errorf("next blob id: %w", err)
-	}
-	blobs := a.db.compressAsync(fresh, nextBlob)
-	defer blobs.wait()
+	a.chunks = a.db.compressAsync(fresh, a.firstChunk)
+	defer a.chunks.wait()
+	a.lastChunk = a.firstChunk + int64(len(a.chunks.groups)) - 1
 
 	if err := a.loadCalls(ctx, fresh); err != nil {
 		return err
-	}
-	if err := a.tx.QueryRowContext(ctx, "SELECT coalesce((SELECT value FROM counters WHERE name = 'sample_seq'), 0)").Scan(&a.seq); err != nil {
-		return fmt.Errorf("read sample sequence: %w", err)
 	}
 	for i, r := range fresh {
 		if i%512 == 0 {
@@ -205,14 +198,15 @@ func (a *appender) run(ctx context.Context, batch []model.Record) error {
 				return err
 			}
 		}
-		if err := a.add(ctx, r, blobs.refs[i]); err != nil {
+		if err := a.add(ctx, r, a.chunks.refs[i]); err != nil {
 			return fmt.Errorf("record %s: %w", r.ID, err)
 		}
 	}
-	for _, b := range []*bulkInsert{a.records, a.events, a.samples} {
-		if err := b.flush(ctx); err != nil {
-			return err
-		}
+	if err := a.events.flush(ctx); err != nil {
+		return err
+	}
+	if err := a.writePoints(ctx); err != nil {
+		return err
 	}
 	if err := a.writeParticipants(ctx); err != nil {
 		return err
@@ -232,7 +226,7 @@ func (a *appender) run(ctx context.Context, batch []model.Record) error {
 	if err := a.writeCounters(ctx); err != nil {
 		return err
 	}
-	return a.writeBlobs(ctx, blobs)
+	return a.writeChunks(ctx)
 }
 
 // freshRecords drops records repeated within the batch or already stored.
@@ -247,56 +241,25 @@ func (a *appender) freshRecords(ctx context.Context, batch []model.Record) ([]*m
 		seen[r.ID] = struct{}{}
 		cand = append(cand, r)
 	}
-	existing := make(map[string]struct{})
-	const chunk = 500
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	args := make([]any, 0, chunk)
-	for start := 0; start < len(cand); start += chunk {
-		end := min(start+chunk, len(cand))
-		args = args[:0]
-		for _, r := range cand[start:end] {
-			args = append(args, r.ID)
-		}
-		q := "SELECT id FROM records WHERE id IN (" + placeholders(end-start) + ")"
-		var rows *sql.Rows
-		var err error
-		if end-start == chunk {
-			if full == nil {
-				if full, err = a.tx.PrepareContext(ctx, q); err != nil {
-					return nil, fmt.Errorf("check ids: %w", err)
-				}
-			}
-			rows, err = full.QueryContext(ctx, args...)
-		} else {
-			rows, err = a.tx.QueryContext(ctx, q, args...)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("check ids: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("check ids: %w", err)
-			}
-			existing[id] = struct{}{}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("check ids: %w", err)
-		}
+	next, err := a.syncIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.firstChunk, a.lastChunk = next, next-1
+	ids := make([]string, len(cand))
+	for i, r := range cand {
+		ids[i] = r.ID
+	}
+	existing, err := a.storedIDs(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	if len(existing) == 0 {
 		return cand, nil
 	}
 	fresh := cand[:0]
 	for _, r := range cand {
-		if _, ok := existing[r.ID]; !ok {
+		if !existing[r.ID] {
 			fresh = append(fresh, r)
 		}
 	}
@@ -338,10 +301,10 @@ func (a *appender) loadCall(ctx context.Context, id string) error {
 	a.touched[id] = struct{}{}
 	cid, ok := a.db.cache.calls[id]
 	if !ok {
-		err := a.tx.QueryRowContext(ctx, "SELECT cid FROM calls WHERE id = ?", id).Scan(&cid)
+		err := a.queryRow(ctx, qCallID, id).Scan(&cid)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			res, err := a.tx.ExecContext(ctx, "INSERT INTO calls (id) VALUES (?)", id)
+			res, err := a.exec(ctx, qInsertCall, id)
 			if err != nil {
 				return fmt.Errorf("insert: %w", err)
 			}
@@ -359,7 +322,7 @@ func (a *appender) loadCall(ctx context.Context, id string) error {
 	}
 	c := &callState{cid: cid, id: id}
 	var counts, resources string
-	err := a.tx.QueryRowContext(ctx, "SELECT first_ns, last_ns, records, unknown, counts, resources FROM calls WHERE cid = ?", cid).
+	err := a.queryRow(ctx, qLoadCall, cid).
 		Scan(&c.first, &c.last, &c.records, &c.unknown, &counts, &resources)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
@@ -373,7 +336,11 @@ func (a *appender) loadCall(ctx context.Context, id string) error {
 	if err := json.Unmarshal([]byte(resources), &c.resources); err != nil {
 		return fmt.Errorf("decode resources: %w", err)
 	}
-	parts, err := loadParticipants(ctx, a.tx, cid)
+	rows, err := a.query(ctx, qParticipants, cid)
+	if err != nil {
+		return fmt.Errorf("load participants: %w", err)
+	}
+	parts, err := scanParticipants(rows)
 	if err != nil {
 		return err
 	}
@@ -396,10 +363,15 @@ type querier interface {
 
 // loadParticipants reads every participant of a call.
 func loadParticipants(ctx context.Context, q querier, cid int64) ([]*partState, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+participantCols+" FROM participants WHERE cid = ? ORDER BY pid", cid)
+	rows, err := q.QueryContext(ctx, qParticipants, cid)
 	if err != nil {
 		return nil, fmt.Errorf("load participants: %w", err)
 	}
+	return scanParticipants(rows)
+}
+
+// scanParticipants reads the rows of qParticipants and closes them.
+func scanParticipants(rows *sql.Rows) ([]*partState, error) {
 	defer rows.Close()
 	var parts []*partState
 	for rows.Next() {
@@ -489,10 +461,10 @@ func (a *appender) name(ctx context.Context, s string) (int64, error) {
 		return id, nil
 	}
 	var id int64
-	err := a.tx.QueryRowContext(ctx, "SELECT id FROM names WHERE name = ?", s).Scan(&id)
+	err := a.queryRow(ctx, qNameID, s).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		var res sql.Result
-		res, err = a.tx.ExecContext(ctx, "INSERT INTO names (name) VALUES (?)", s)
+		res, err = a.exec(ctx, qInsertName, s)
 		if err == nil {
 			id, err = res.LastInsertId()
 		}
@@ -513,12 +485,10 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 		return id, nil
 	}
 	var id int64
-	err := a.tx.QueryRowContext(ctx, "SELECT sid FROM series WHERE cid = ? AND pid = ? AND stream = ? AND metric = ?",
-		k.cid, k.pid, k.stream, k.metric).Scan(&id)
+	err := a.queryRow(ctx, qSeriesID, k.cid, k.pid, k.stream, k.metric).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		var res sql.Result
-		res, err = a.tx.ExecContext(ctx, "INSERT INTO series (cid, pid, stream, metric) VALUES (?, ?, ?, ?)",
-			k.cid, k.pid, k.stream, k.metric)
+		res, err = a.exec(ctx, qInsertSeries, k.cid, k.pid, k.stream, k.metric)
 		if err == nil {
 			id, err = res.LastInsertId()
 		}
@@ -550,23 +520,6 @@ func sampleValue(s *model.Sample) (float64, bool) {
 	return 0, false
 }
 
-func idHash(id string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return int64(h.Sum64())
-}
-
-func (a *appender) prepare(ctx context.Context, stmt **sql.Stmt, query string) (*sql.Stmt, error) {
-	if *stmt == nil {
-		s, err := a.tx.PrepareContext(ctx, query)
-		if err != nil {
-			return nil, fmt.Errorf("prepare: %w", err)
-		}
-		*stmt = s
-	}
-	return *stmt, nil
-}
-
 // add stores one new record and merges it into the state of its call.
 func (a *appender) add(ctx context.Context, r *model.Record, ref blobRef) error {
 	cat, err := a.name(ctx, categoryName(r))
@@ -583,9 +536,11 @@ func (a *appender) add(ctx context.Context, r *model.Record, ref blobRef) error 
 		cid = a.cidOf(r.CallID)
 		c = a.calls[cid]
 	}
-	if err := a.records.add(ctx, r.ID, cid, cat, res, ns(r.Time), ref.blob, ref.off, ref.len); err != nil {
-		return err
-	}
+	a.added = append(a.added, idSeq{r.ID, ref.seq})
+	chunk, _ := chunkOf(ref.seq)
+	g := a.chunks.groups[chunk-a.firstChunk]
+	g.cid = cid
+	g.meta = appendMeta(g.meta, metaEntry{id: r.ID, cat: cat, res: res, t: ns(r.Time), off: ref.off, len: ref.len})
 	if c == nil {
 		if r.Operation != nil {
 			return a.addOrphan(ctx, r)
@@ -602,7 +557,7 @@ func (a *appender) add(ctx context.Context, r *model.Record, ref blobRef) error 
 	case r.Operation != nil:
 		return a.addOperation(ctx, c, r)
 	case r.Sample != nil:
-		return a.addSample(ctx, c, r)
+		return a.addSample(ctx, c, r, ref.seq)
 	case r.Survey != nil:
 		return a.addSurvey(ctx, c, r)
 	case r.Event != nil:
@@ -682,17 +637,8 @@ func (a *appender) addStream(ctx context.Context, c *callState, r *model.Record)
 	if err != nil {
 		return fmt.Errorf("encode stream row: %w", err)
 	}
-	stmt, err := a.prepare(ctx, &a.streamStmt, `INSERT INTO streams (cid, pid, media, dir, acs, final, ver, t, rid, server, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (cid, pid, media, dir, acs) DO UPDATE SET
-			final = excluded.final, ver = excluded.ver, t = excluded.t, rid = excluded.rid,
-			server = excluded.server, data = excluded.data
-		WHERE (excluded.final, excluded.ver, excluded.t, excluded.rid) > (streams.final, streams.ver, streams.t, streams.rid)`)
-	if err != nil {
-		return err
-	}
 	rk := rankOf(row.Version, r.Time, r.ID)
-	_, err = stmt.ExecContext(ctx, c.cid, row.ParticipantID, string(row.MediaType), string(row.Direction), row.ACSStreamID,
+	_, err = a.exec(ctx, qUpsertStream, c.cid, row.ParticipantID, string(row.MediaType), string(row.Direction), row.ACSStreamID,
 		boolInt(rk.final), rk.ver, rk.ns, rk.rid, boolInt(server), data)
 	if err != nil {
 		return fmt.Errorf("upsert stream: %w", err)
@@ -734,14 +680,8 @@ func (a *appender) addOperation(ctx context.Context, c *callState, r *model.Reco
 func (a *appender) addOrphan(ctx context.Context, r *model.Record) error {
 	op := r.Operation
 	t := ns(eventTime(r))
-	stmt, err := a.prepare(ctx, &a.orphanStmt, `INSERT INTO orphan_ops
-		(rid, ci, t, kind, pid, name, result, code, subcode, dur, detail, ua, sdk)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return err
-	}
 	kind, name, result, detail, code := opEvent(op)
-	_, err = stmt.ExecContext(ctx, r.ID, op.ClientInstanceID, t, kind, op.ParticipantID, name, result, code,
+	_, err := a.exec(ctx, qInsertOrphan, r.ID, op.ClientInstanceID, t, kind, op.ParticipantID, name, result, code,
 		intArg(op.SubCode), floatArg(op.DurationMs), detail, op.UserAgent, op.SDKVersion)
 	if err != nil {
 		return fmt.Errorf("insert unlinked operation: %w", err)
@@ -753,7 +693,7 @@ func (a *appender) addOrphan(ctx context.Context, r *model.Record) error {
 	return nil
 }
 
-func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record) error {
+func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record, seq int64) error {
 	s := r.Sample
 	a.addKey(c.cid, s.ParticipantID)
 	a.addKey(c.cid, s.EndpointID)
@@ -773,8 +713,10 @@ func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record)
 	if err != nil {
 		return err
 	}
-	a.seq++
-	return a.samples.add(ctx, c.cid, ns(eventTime(r)), idHash(r.ID), a.seq, sid, v)
+	t := ns(eventTime(r))
+	k := pointKey{c.cid, minuteOf(t)}
+	a.points[k] = append(a.points[k], point{t: t, h: idHash(r.ID), seq: seq, sid: sid, value: v})
+	return nil
 }
 
 func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record) error {
@@ -783,13 +725,8 @@ func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record)
 	if err != nil {
 		return fmt.Errorf("encode survey: %w", err)
 	}
-	stmt, err := a.prepare(ctx, &a.surveyStmt, `INSERT INTO surveys (cid, t, survey_id, rid, data)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return err
-	}
 	t := ns(r.Time)
-	if _, err := stmt.ExecContext(ctx, c.cid, t, s.SurveyID, r.ID, data); err != nil {
+	if _, err := a.exec(ctx, qInsertSurvey, c.cid, t, s.SurveyID, r.ID, data); err != nil {
 		return fmt.Errorf("insert survey: %w", err)
 	}
 	var issues []string
@@ -803,12 +740,6 @@ func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record)
 }
 
 func (a *appender) writeParticipants(ctx context.Context) error {
-	var stmt *sql.Stmt
-	defer func() {
-		if stmt != nil {
-			stmt.Close()
-		}
-	}()
 	keys := make([]partKey, 0)
 	for k, p := range a.parts {
 		if p.dirty {
@@ -823,14 +754,6 @@ func (a *appender) writeParticipants(ctx context.Context) error {
 	})
 	for _, k := range keys {
 		p := a.parts[k]
-		if stmt == nil {
-			var err error
-			stmt, err = a.tx.PrepareContext(ctx, "INSERT OR REPLACE INTO participants ("+participantCols+
-				") VALUES ("+placeholders(28)+")")
-			if err != nil {
-				return fmt.Errorf("write participants: %w", err)
-			}
-		}
 		args := []any{p.cid, p.pid, boolInt(p.grp), boolInt(p.client), boolInt(p.diag), p.dEtype, p.endpoint, p.identifier,
 			p.ua, p.uaNS, p.uaRID, p.sdk, p.sdkNS, p.sdkRID, strings.Join(p.resources, "\n")}
 		if s := p.sum; s != nil {
@@ -839,7 +762,7 @@ func (a *appender) writeParticipants(ctx context.Context) error {
 		} else {
 			args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if _, err := a.exec(ctx, qWriteParticipant, args...); err != nil {
 			return fmt.Errorf("write participant %s: %w", p.pid, err)
 		}
 	}
@@ -852,13 +775,6 @@ func (a *appender) writeClients(ctx context.Context) error {
 	if len(a.clients) == 0 {
 		return nil
 	}
-	stmt, err := a.tx.PrepareContext(ctx, `INSERT INTO client_map (ci, cid, pid) VALUES (?, ?, ?)
-		ON CONFLICT (ci, cid) DO UPDATE SET pid = excluded.pid
-		WHERE excluded.pid <> '' AND (client_map.pid = '' OR excluded.pid < client_map.pid)`)
-	if err != nil {
-		return fmt.Errorf("write client map: %w", err)
-	}
-	defer stmt.Close()
 	for k, pid := range a.clients {
 		cached, ok := a.db.cache.clients[k]
 		if ok {
@@ -868,11 +784,11 @@ func (a *appender) writeClients(ctx context.Context) error {
 			}
 			pid = best
 		}
-		if _, err := stmt.ExecContext(ctx, k.ci, k.cid, pid); err != nil {
+		if _, err := a.exec(ctx, qUpsertClient, k.ci, k.cid, pid); err != nil {
 			return fmt.Errorf("write client map: %w", err)
 		}
 		if !ok {
-			if err := a.tx.QueryRowContext(ctx, "SELECT pid FROM client_map WHERE ci = ? AND cid = ?", k.ci, k.cid).Scan(&pid); err != nil {
+			if err := a.queryRow(ctx, qClientPID, k.ci, k.cid).Scan(&pid); err != nil {
 				return fmt.Errorf("read client map: %w", err)
 			}
 			a.orphanTouch(k.ci).newMapping = true
@@ -883,8 +799,7 @@ func (a *appender) writeClients(ctx context.Context) error {
 }
 
 func (a *appender) writeKeys(ctx context.Context) error {
-	b := newBulkInsert(a.tx, "INSERT INTO keys (key, cid) VALUES ", " ON CONFLICT DO NOTHING", 2)
-	defer b.close()
+	b := a.bulk(keysSpec)
 	for k := range a.keys {
 		if err := b.add(ctx, k.key, k.cid); err != nil {
 			return fmt.Errorf("write keys: %w", err)
@@ -897,19 +812,12 @@ func (a *appender) writeKeys(ctx context.Context) error {
 }
 
 func (a *appender) writeCalls(ctx context.Context) error {
-	stmt, err := a.tx.PrepareContext(ctx, `UPDATE calls SET start_ns = ?, end_ns = ?, duration = ?, call_type = ?,
-		teams_thread = ?, participants = ?, client_types = ?, resources = ?, records = ?, unknown = ?, counts = ?,
-		first_ns = ?, last_ns = ? WHERE cid = ?`)
-	if err != nil {
-		return fmt.Errorf("write calls: %w", err)
-	}
-	defer stmt.Close()
 	for cid, c := range a.calls {
 		row, err := summarize(c)
 		if err != nil {
 			return fmt.Errorf("summarize call %s: %w", c.id, err)
 		}
-		_, err = stmt.ExecContext(ctx, row.start, row.end, row.duration, row.callType, row.teams, row.participants,
+		_, err = a.exec(ctx, qUpdateCall, row.start, row.end, row.duration, row.callType, row.teams, row.participants,
 			row.clientTypes, row.resources, c.records, c.unknown, row.counts, c.first, c.last, cid)
 		if err != nil {
 			return fmt.Errorf("write call %s: %w", c.id, err)
@@ -940,7 +848,7 @@ func (a *appender) touchOrphanCalls(ctx context.Context) error {
 	for ci, o := range a.orphans {
 		if o.newMapping && len(o.times) == 0 {
 			var one int
-			err := a.tx.QueryRowContext(ctx, "SELECT 1 FROM orphan_ops WHERE ci = ? LIMIT 1", ci).Scan(&one)
+			err := a.queryRow(ctx, qHasOrphans, ci).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
@@ -992,103 +900,40 @@ func mappedCalls(ctx context.Context, q querier, ci string) ([]mappedCall, error
 }
 
 func (a *appender) writeCounters(ctx context.Context) error {
-	_, err := a.tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES ('records', ?), ('calls', ?)
-		ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`, a.stored, a.newCallCount)
-	if err != nil {
-		return fmt.Errorf("write counters: %w", err)
-	}
-	_, err = a.tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES ('sample_seq', ?)
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, a.seq)
+	_, err := a.exec(ctx, qAddCounters, a.stored, a.newCallCount)
 	if err != nil {
 		return fmt.Errorf("write counters: %w", err)
 	}
 	return nil
 }
 
-func (a *appender) writeBlobs(ctx context.Context, blobs *compression) error {
-	if err := blobs.wait(); err != nil {
+func (a *appender) writeChunks(ctx context.Context) error {
+	if err := a.chunks.wait(); err != nil {
 		return err
 	}
-	stmt, err := a.tx.PrepareContext(ctx, "INSERT INTO blobs (id, data) VALUES (?, ?)")
-	if err != nil {
-		return fmt.Errorf("write blobs: %w", err)
-	}
-	defer stmt.Close()
-	for _, g := range blobs.groups {
-		if _, err := stmt.ExecContext(ctx, g.id, g.data); err != nil {
-			return fmt.Errorf("write blob: %w", err)
+	for _, g := range a.chunks.groups {
+		if _, err := a.exec(ctx, qInsertChunk, g.id, g.cid, g.meta, g.data); err != nil {
+			return fmt.Errorf("write chunk: %w", err)
 		}
 	}
 	return nil
 }
 
-// bulkInsert batches rows into multi-row INSERT statements.
-type bulkInsert struct {
-	tx       *sql.Tx
-	head     string
-	tail     string
-	cols     int
-	rowsPer  int
-	full     *sql.Stmt
-	args     []any
-	pending  int
+type pointKey struct {
+	cid, minute int64
 }
 
-func newBulkInsert(tx *sql.Tx, head, tail string, cols int) *bulkInsert {
-	per := max(1, min(256, 30000/cols))
-	return &bulkInsert{tx: tx, head: head, tail: tail, cols: cols, rowsPer: per}
-}
-
-func (b *bulkInsert) query(n int) string {
-	row := "(" + placeholders(b.cols) + ")"
-	var sb strings.Builder
-	sb.Grow(len(b.head) + n*(len(row)+1) + len(b.tail))
-	sb.WriteString(b.head)
-	for i := range n {
-		if i > 0 {
-			sb.WriteByte(',')
+// writePoints packs the batch's points into one row per call and minute.
+func (a *appender) writePoints(ctx context.Context) error {
+	for k, ps := range a.points {
+		slices.SortFunc(ps, comparePoints)
+		first := ps[0].seq
+		for _, p := range ps {
+			first = min(first, p.seq)
 		}
-		sb.WriteString(row)
-	}
-	sb.WriteString(b.tail)
-	return sb.String()
-}
-
-func (b *bulkInsert) add(ctx context.Context, vals ...any) error {
-	b.args = append(b.args, vals...)
-	b.pending++
-	if b.pending < b.rowsPer {
-		return nil
-	}
-	if b.full == nil {
-		s, err := b.tx.PrepareContext(ctx, b.query(b.rowsPer))
-		if err != nil {
-			return fmt.Errorf("prepare insert: %w", err)
+		if _, err := a.exec(ctx, qInsertPoints, k.cid, k.minute, first, len(ps), encodePoints(ps, k.minute)); err != nil {
+			return fmt.Errorf("write points: %w", err)
 		}
-		b.full = s
 	}
-	if _, err := b.full.ExecContext(ctx, b.args...); err != nil {
-		return fmt.Errorf("insert: %w", err)
-	}
-	b.args = b.args[:0]
-	b.pending = 0
 	return nil
-}
-
-func (b *bulkInsert) flush(ctx context.Context) error {
-	if b.pending == 0 {
-		return nil
-	}
-	if _, err := b.tx.ExecContext(ctx, b.query(b.pending), b.args...); err != nil {
-		return fmt.Errorf("insert: %w", err)
-	}
-	b.args = b.args[:0]
-	b.pending = 0
-	return nil
-}
-
-func (b *bulkInsert) close() {
-	if b.full != nil {
-		b.full.Close()
-	}
 }

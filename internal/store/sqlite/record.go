@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,26 +16,35 @@ import (
 	"calldiag/internal/store"
 )
 
-// maxBlobRaw caps the raw bytes packed into one compressed blob, which bounds
-// the work of reading back a single record.
-const maxBlobRaw = 1 << 20
+// A chunk holds the records of one call from one batch: their raw bytes
+// compressed together (records of one call repeat most of their text) and
+// a small index of their ids and envelopes. A record's seq is its chunk id
+// shifted left by seqShift plus its index in the chunk.
+const (
+	seqShift    = 20
+	maxChunkRaw = 1 << 20
+	maxChunkLen = 1 << seqShift
+)
 
-// blobRef locates a record's raw bytes inside a decompressed blob.
+func chunkOf(seq int64) (chunk int64, idx int) { return seq >> seqShift, int(seq & (maxChunkLen - 1)) }
+
+// blobRef locates a record: its seq and its raw bytes in the decompressed chunk.
 type blobRef struct {
-	blob, off, len int64
+	seq, off, len int64
 }
 
-// blobGroup is the raw bytes of one call's records of one batch, compressed
-// together because records of one call repeat most of their text.
+// blobGroup is one chunk being written.
 type blobGroup struct {
 	id   int64
+	cid  int64
 	recs []*model.Record
 	size int
+	meta []byte
 	data []byte
 	err  error
 }
 
-// compression compresses the groups of a batch in the background while the
+// compression compresses the chunks of a batch in the background while the
 // rows are being inserted.
 type compression struct {
 	refs   []blobRef
@@ -42,33 +52,34 @@ type compression struct {
 	wg     sync.WaitGroup
 }
 
-// compressAsync assigns every record a place in a blob (blob ids start at
-// nextBlob) and starts compressing the blobs.
-func (db *DB) compressAsync(recs []*model.Record, nextBlob int64) *compression {
+// compressAsync assigns every record a chunk (chunk ids start at next) and
+// starts compressing the chunks.
+func (db *DB) compressAsync(recs []*model.Record, next int64) *compression {
 	c := &compression{refs: make([]blobRef, len(recs))}
 	open := make(map[string]*blobGroup)
 	for i, r := range recs {
 		g := open[r.CallID]
-		if g == nil || (g.size > 0 && g.size+len(r.Raw) > maxBlobRaw) {
-			g = &blobGroup{id: nextBlob + int64(len(c.groups))}
+		if g == nil || (g.size > 0 && g.size+len(r.Raw) > maxChunkRaw) || len(g.recs) == maxChunkLen {
+			g = &blobGroup{id: next + int64(len(c.groups))}
 			c.groups = append(c.groups, g)
 			open[r.CallID] = g
 		}
-		c.refs[i] = blobRef{blob: g.id, off: int64(g.size), len: int64(len(r.Raw))}
+		seq := g.id<<seqShift | int64(len(g.recs))
+		c.refs[i] = blobRef{seq: seq, off: int64(g.size), len: int64(len(r.Raw))}
 		g.recs = append(g.recs, r)
 		g.size += len(r.Raw)
 	}
 	workers := min(len(c.groups), max(1, runtime.GOMAXPROCS(0)-1))
-	next := make(chan *blobGroup, len(c.groups))
+	queue := make(chan *blobGroup, len(c.groups))
 	for _, g := range c.groups {
-		next <- g
+		queue <- g
 	}
-	close(next)
+	close(queue)
 	c.wg.Add(workers)
 	for range workers {
 		go func() {
 			defer c.wg.Done()
-			for g := range next {
+			for g := range queue {
 				g.data, g.err = db.deflate(g)
 			}
 		}()
@@ -111,39 +122,160 @@ func (db *DB) deflate(g *blobGroup) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// metaEntry is one record in a chunk's index.
+type metaEntry struct {
+	id       string
+	cat, res int64
+	t        int64
+	off, len int64
+}
+
+func appendMeta(b []byte, e metaEntry) []byte {
+	b = binary.AppendUvarint(b, uint64(len(e.id)))
+	b = append(b, e.id...)
+	b = binary.AppendUvarint(b, uint64(e.cat))
+	b = binary.AppendUvarint(b, uint64(e.res))
+	b = binary.AppendVarint(b, e.t)
+	b = binary.AppendUvarint(b, uint64(e.off))
+	return binary.AppendUvarint(b, uint64(e.len))
+}
+
+var errBadMeta = errors.New("corrupt chunk index")
+
+// eachMeta calls fn for the entries of a chunk index until it returns false.
+func eachMeta(b []byte, fn func(idx int, e metaEntry) bool) error {
+	uv := func() uint64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			b = nil
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	for idx := 0; len(b) > 0; idx++ {
+		var e metaEntry
+		n := uv()
+		if b == nil || uint64(len(b)) < n {
+			return errBadMeta
+		}
+		e.id, b = string(b[:n]), b[n:]
+		e.cat, e.res = int64(uv()), int64(uv())
+		t, k := binary.Varint(b)
+		if k <= 0 {
+			return errBadMeta
+		}
+		e.t, b = t, b[k:]
+		e.off = int64(uv())
+		e.len = int64(uv())
+		if b == nil {
+			return errBadMeta
+		}
+		if !fn(idx, e) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// metaAt returns entry idx of a chunk index.
+func metaAt(meta []byte, idx int) (metaEntry, error) {
+	var out metaEntry
+	found := false
+	err := eachMeta(meta, func(i int, e metaEntry) bool {
+		if i == idx {
+			out, found = e, true
+			return false
+		}
+		return true
+	})
+	if err == nil && !found {
+		err = errBadMeta
+	}
+	return out, err
+}
+
 // Record returns the original bytes of a stored record, or store.ErrNotFound.
 func (db *DB) Record(ctx context.Context, id string) (store.StoredRecord, error) {
 	var rec store.StoredRecord
-	var t, off, n int64
-	var blob []byte
-	var cat string
-	err := db.r.QueryRowContext(ctx, `SELECT nc.name, nr.name, coalesce(c.id, ''), r.t, b.data, r.off, r.len
-		FROM records r
-		JOIN names nc ON nc.id = r.cat
-		JOIN names nr ON nr.id = r.res
-		JOIN blobs b ON b.id = r.blob
-		LEFT JOIN calls c ON c.cid = r.cid
-		WHERE r.id = ?`, id).Scan(&cat, &rec.Resource, &rec.CallID, &t, &blob, &off, &n)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return rec, fmt.Errorf("record %s: %w", id, store.ErrNotFound)
-	case err != nil:
-		if db.isClosed() {
-			return rec, errClosed
-		}
+	tx, err := db.readTx(ctx)
+	if err != nil {
+		return rec, err
+	}
+	defer tx.Rollback()
+	q := func(ctx context.Context, query string, args ...any) interface{ Scan(...any) error } {
+		return tx.QueryRowContext(ctx, query, args...)
+	}
+	seq, ok, err := lookupID(ctx, q, tx.QueryContext, id)
+	if err != nil {
 		return rec, fmt.Errorf("record %s: %w", id, err)
 	}
-	zr := flate.NewReader(bytes.NewReader(blob))
+	if !ok {
+		// Not indexed yet: one of the most recent records, or none.
+		if seq, ok, err = scanRecentIDs(ctx, tx, id); err != nil {
+			return rec, fmt.Errorf("record %s: %w", id, err)
+		}
+		if !ok {
+			return rec, fmt.Errorf("record %s: %w", id, store.ErrNotFound)
+		}
+	}
+	chunk, idx := chunkOf(seq)
+	var meta, data []byte
+	err = tx.QueryRowContext(ctx, `SELECT coalesce(c.id, ''), k.meta, k.data FROM chunks k
+		LEFT JOIN calls c ON c.cid = k.cid WHERE k.id = ?`, chunk).Scan(&rec.CallID, &meta, &data)
+	if err != nil {
+		return rec, fmt.Errorf("record %s: %w", id, err)
+	}
+	e, err := metaAt(meta, idx)
+	if err != nil {
+		return rec, fmt.Errorf("record %s: %w", id, err)
+	}
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT name FROM names WHERE id = ?), (SELECT name FROM names WHERE id = ?)`,
+		e.cat, e.res).Scan(&rec.Category, &rec.Resource)
+	if err != nil {
+		return rec, fmt.Errorf("record %s: names: %w", id, err)
+	}
+	zr := flate.NewReader(bytes.NewReader(data))
 	defer zr.Close()
-	if _, err := io.CopyN(io.Discard, zr, off); err != nil {
+	if _, err := io.CopyN(io.Discard, zr, e.off); err != nil {
 		return rec, fmt.Errorf("record %s: decompress: %w", id, err)
 	}
-	rec.Raw = make([]byte, n)
+	rec.Raw = make([]byte, e.len)
 	if _, err := io.ReadFull(zr, rec.Raw); err != nil {
 		return rec, fmt.Errorf("record %s: decompress: %w", id, err)
 	}
 	rec.ID = id
-	rec.Category = model.Category(cat)
-	rec.Time = fromNS(t)
+	rec.Time = fromNS(e.t)
 	return rec, nil
+}
+
+// scanRecentIDs looks for id among the records not yet in rec_index.
+func scanRecentIDs(ctx context.Context, tx *sql.Tx, id string) (int64, bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, meta FROM chunks WHERE id >
+		coalesce((SELECT value FROM counters WHERE name = 'index_upto'), 0)`)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var chunk int64
+		var meta []byte
+		if err := rows.Scan(&chunk, &meta); err != nil {
+			return 0, false, err
+		}
+		found := -1
+		if err := eachMeta(meta, func(idx int, e metaEntry) bool {
+			if e.id == id {
+				found = idx
+				return false
+			}
+			return true
+		}); err != nil {
+			return 0, false, err
+		}
+		if found >= 0 {
+			return chunk<<seqShift | int64(found), true, nil
+		}
+	}
+	return 0, false, rows.Err()
 }

@@ -53,7 +53,9 @@ type DB struct {
 	mu     sync.Mutex // serializes Append and guards the fields below
 	closed bool
 	cache  writerCache
-	zpool  sync.Pool // *flate.Writer
+	ix     idIndex
+	prep   map[string]*sql.Stmt // Append's statements, prepared on w
+	zpool  sync.Pool            // *flate.Writer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -83,6 +85,10 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := db.prepareWrites(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
 	r, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)"+
 		"&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)")
 	if err != nil {
@@ -93,6 +99,7 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	r.SetMaxIdleConns(4)
 	db.r = r
 	db.cache.reset()
+	db.ix.limit = memLimit
 	return db, nil
 }
 
@@ -216,6 +223,9 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
+	for _, s := range db.prep {
+		s.Close()
+	}
 	errR := db.r.Close()
 	if _, err := db.w.Exec("PRAGMA optimize"); err != nil {
 		db.log.Warn("optimize on close", "err", err)

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,55 +261,102 @@ func floatPtr(v sql.NullFloat64) *float64 {
 	return &v.Float64
 }
 
+// points reads packed points a minute at a time, in item order, until it
+// has more than limit of them (or none are left).
 func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, items []item) ([]item, error) {
 	if !w.want(model.KindMetric) {
 		return items, nil
 	}
-	conds := []string{"cid = ?"}
-	args := []any{cid}
-	conds, args = w.timeConds(conds, args)
+	var sids map[int64]bool
 	if w.q.ParticipantID != "" {
-		sids, err := seriesOf(ctx, tx, cid, w.q.ParticipantID)
+		list, err := seriesOf(ctx, tx, cid, w.q.ParticipantID)
 		if err != nil {
 			return nil, err
 		}
-		if len(sids) == 0 {
+		if len(list) == 0 {
 			return items, nil
 		}
-		conds = append(conds, "sid IN ("+placeholders(len(sids))+")")
-		args = append(args, sids...)
-	}
-	if a := w.after; a != nil {
-		switch {
-		case a.kind < model.KindMetric:
-			conds = append(conds, "t >= ?")
-			args = append(args, a.t)
-		case a.kind > model.KindMetric:
-			conds = append(conds, "t > ?")
-			args = append(args, a.t)
-		default:
-			conds = append(conds, "(t, h, seq) > (?, ?, ?)")
-			args = append(args, a.t, a.h, a.seq)
+		sids = make(map[int64]bool, len(list))
+		for _, sid := range list {
+			sids[sid.(int64)] = true
 		}
 	}
-	args = append(args, limit+1)
-	rows, err := tx.QueryContext(ctx, `SELECT t, h, seq, sid, value FROM samples WHERE `+
-		strings.Join(conds, " AND ")+` ORDER BY t, h, seq LIMIT ?`, args...)
+	var from, to int64 = math.MinInt64, math.MaxInt64
+	if !w.q.From.IsZero() {
+		from = w.q.From.UnixNano()
+	}
+	if !w.q.To.IsZero() {
+		to = w.q.To.UnixNano()
+	}
+	if w.after != nil {
+		from = max(from, w.after.t)
+	}
+	if from >= to {
+		return items, nil
+	}
+	args := []any{cid, minuteOf(from)}
+	cond := ""
+	if to != math.MaxInt64 {
+		cond = " AND minute <= ?"
+		args = append(args, minuteOf(to-1))
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT minute, data FROM points WHERE cid = ? AND minute >= ?"+cond+
+		" ORDER BY minute, seq", args...)
 	if err != nil {
 		return nil, fmt.Errorf("points: %w", err)
 	}
 	defer rows.Close()
+	var minute pointMinute
+	got := 0
 	for rows.Next() {
-		it := item{key: itemKey{kind: model.KindMetric}}
-		if err := rows.Scan(&it.key.t, &it.key.h, &it.key.seq, &it.sid, &it.value); err != nil {
+		var m int64
+		var data []byte
+		if err := rows.Scan(&m, &data); err != nil {
 			return nil, fmt.Errorf("points: %w", err)
 		}
-		items = append(items, it)
+		if m != minute.m && len(minute.ps) > 0 {
+			items, got = minute.flush(items, got)
+			if got > limit {
+				return items, nil
+			}
+		}
+		minute.m = m
+		err := decodePoints(data, m, func(p point) {
+			k := itemKey{t: p.t, kind: model.KindMetric, h: p.h, seq: p.seq}
+			switch {
+			case p.t < from || p.t >= to:
+			case sids != nil && !sids[p.sid]:
+			case w.after != nil && !w.after.less(k):
+			default:
+				minute.ps = append(minute.ps, p)
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("points of minute %d: %w", m, err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("points: %w", err)
 	}
+	items, _ = minute.flush(items, got)
 	return items, nil
+}
+
+// pointMinute gathers the points of one minute, which may come from rows
+// of several batches, so that they can be put in order.
+type pointMinute struct {
+	m  int64
+	ps []point
+}
+
+func (pm *pointMinute) flush(items []item, got int) ([]item, int) {
+	slices.SortFunc(pm.ps, comparePoints)
+	for _, p := range pm.ps {
+		items = append(items, item{key: itemKey{t: p.t, kind: model.KindMetric, h: p.h, seq: p.seq}, sid: p.sid, value: p.value})
+	}
+	got += len(pm.ps)
+	pm.ps = pm.ps[:0]
+	return items, got
 }
 
 func seriesOf(ctx context.Context, tx *sql.Tx, cid int64, pid string) ([]any, error) {

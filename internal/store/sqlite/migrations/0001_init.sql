@@ -2,8 +2,9 @@
 --
 -- Times are Unix nanoseconds (0 means unknown). A call is referred to by its
 -- integer cid everywhere except in calls itself, which keeps the string id.
--- The hot tables (records, samples) are WITHOUT ROWID so that each row costs
--- a single B-tree insert.
+-- The bulk of the data (raw records, media-stats points) is packed into a
+-- few rows per call and batch, because with SQLite a row costs far more
+-- than the bytes in it.
 
 -- Interned category and resource names.
 CREATE TABLE names (
@@ -11,28 +12,39 @@ CREATE TABLE names (
 	name TEXT NOT NULL UNIQUE
 );
 
--- Small counters kept up to date by Append: records, calls, sample_seq.
+-- Small counters kept up to date by Append: records, calls, index_upto.
 CREATE TABLE counters (
 	name  TEXT PRIMARY KEY,
 	value INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- Compressed (DEFLATE) concatenations of raw records of one call and batch.
-CREATE TABLE blobs (
+-- Every stored record, also unknown and resource-level ones (cid 0), in
+-- chunks: the records of one call from one batch. data is the DEFLATE of
+-- their concatenated raw bytes; meta lists, per record, its id, category and
+-- resource (names ids), time and place in data. A record's seq is
+-- (chunk id << 20) + its position in the chunk.
+CREATE TABLE chunks (
 	id   INTEGER PRIMARY KEY,
+	cid  INTEGER NOT NULL,
+	meta BLOB NOT NULL,
 	data BLOB NOT NULL
 );
 
--- Every stored record, also unknown and resource-level ones (cid 0).
-CREATE TABLE records (
-	id   TEXT PRIMARY KEY,
-	cid  INTEGER NOT NULL,
-	cat  INTEGER NOT NULL,
-	res  INTEGER NOT NULL,
-	t    INTEGER NOT NULL,
-	blob INTEGER NOT NULL,
-	off  INTEGER NOT NULL,
-	len  INTEGER NOT NULL
+-- The record id index: sorted runs of (64-bit hash of the id, seq), split
+-- into pages of a few dozen entries keyed by their first hash. Chunks after
+-- the counter index_upto are not in any run yet: the writer keeps their ids
+-- in memory and writes them out as one run at a time. Runs of one tier are
+-- merged into a run of the next tier once four of them exist.
+CREATE TABLE id_runs (
+	run  INTEGER PRIMARY KEY,
+	tier INTEGER NOT NULL,
+	n    INTEGER NOT NULL
+);
+CREATE TABLE id_pages (
+	run   INTEGER NOT NULL,
+	first INTEGER NOT NULL,
+	data  BLOB NOT NULL,
+	PRIMARY KEY (run, first)
 ) WITHOUT ROWID;
 
 -- One row per call: the search summary, maintained on every Append.
@@ -54,8 +66,8 @@ CREATE TABLE calls (
 	last_ns      INTEGER
 );
 CREATE INDEX calls_by_start ON calls (start_ns, id);
-CREATE INDEX calls_by_duration ON calls (duration, id);
-CREATE INDEX calls_by_participants ON calls (participants, id);
+CREATE INDEX calls_by_duration ON calls (duration, id, start_ns);
+CREATE INDEX calls_by_participants ON calls (participants, id, start_ns);
 
 -- Search keys: lower-cased call, participant and endpoint ids and identifiers.
 CREATE TABLE keys (
@@ -141,16 +153,17 @@ CREATE TABLE series (
 	UNIQUE (cid, pid, stream, metric)
 );
 
--- Media-stats points; h is a hash of the record id so that the order of
--- points with the same time does not depend on arrival order.
-CREATE TABLE samples (
-	cid   INTEGER NOT NULL,
-	t     INTEGER NOT NULL,
-	h     INTEGER NOT NULL,
-	seq   INTEGER NOT NULL,
-	sid   INTEGER NOT NULL,
-	value REAL NOT NULL,
-	PRIMARY KEY (cid, t, h, seq)
+-- Media-stats points, packed: one row per call, minute and batch holding
+-- the points of that minute as (time, hash of record id, record seq,
+-- series, value), ordered by time, hash and seq. The hash orders points of
+-- the same time independently of arrival order.
+CREATE TABLE points (
+	cid    INTEGER NOT NULL,
+	minute INTEGER NOT NULL,
+	seq    INTEGER NOT NULL,
+	n      INTEGER NOT NULL,
+	data   BLOB NOT NULL,
+	PRIMARY KEY (cid, minute, seq)
 ) WITHOUT ROWID;
 
 CREATE TABLE surveys (

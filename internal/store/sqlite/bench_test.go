@@ -1,0 +1,167 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// liveWorkload produces the records of several concurrent group calls the
+// way an ingest sees them: every 10 s each participant reports a dozen
+// media-stats metrics and an operation; diagnostics and summary rows come
+// when a call ends.
+type liveWorkload struct {
+	calls, parts, steps int // concurrent calls, participants per call, 10 s steps per call
+	step                int
+	next                int // record id counter
+	raw                 []byte
+}
+
+var benchMetrics = []string{"JitterInMs", "Bitrate", "PacketsPerSecond", "PacketsLostPerSecond", "RttInMs",
+	"AudioInputLevel", "AudioOutputLevel", "JitterBufferInMs", "HealedRatio", "AvailableBitrate", "PairRttInMs", "FrameRateOutput"}
+
+// id returns a fresh record id shaped like the ingest's: 32 hex digits of
+// a content hash, so ids arrive in random order.
+func (w *liveWorkload) id() string {
+	w.next++
+	h := sha256.Sum256(strconv.AppendInt(nil, int64(w.next), 10))
+	return hex.EncodeToString(h[:16])
+}
+
+// rawOf imitates an exported record of about the usual size.
+func (w *liveWorkload) rawOf(call, pid, name string, t time.Time) []byte {
+	w.raw = w.raw[:0]
+	w.raw = fmt.Appendf(w.raw, `{"time":"%s","resourceId":"/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMMUNICATION/COMMUNICATIONSERVICES/ACS",`+
+		`"category":"CallClientMediaStatsTimeSeries","properties":{"TenantId":"aaaabbbb-0000-cccc-1111-dddd2222eeee","OperationName":"CallClientMediaStatsTimeSeries",`+
+		`"CallId":%q,"CallClientTimeStamp":"%s","MetricName":%q,"Count":"10","Sum":"170","Average":"17","Minimum":"10","Maximum":"25",`+
+		`"MediaStreamDirection":"recv","MediaStreamType":"audio","MediaStreamCodec":"OPUS","ParticipantId":%q,"ClientInstanceId":"ci-%s","AggregationIntervalSeconds":"10"}}`,
+		t.Format(time.RFC3339Nano), call, t.Format(time.RFC3339Nano), name, pid, pid)
+	return append([]byte(nil), w.raw...)
+}
+
+// batch returns the records of the next 10 s step.
+func (w *liveWorkload) batch() []model.Record {
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	var recs []model.Record
+	res := "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/microsoft.communication/communicationservices/acs"
+	for c := range w.calls {
+		// Calls are staggered so that one ends every few steps.
+		age := (w.step + c*w.steps/w.calls) % w.steps
+		gen := (w.step + c*w.steps/w.calls) / w.steps
+		call := fmt.Sprintf("bench-call-%d-%d", c, gen)
+		start := base.Add(time.Duration(w.step-age) * 10 * time.Second)
+		t := base.Add(time.Duration(w.step) * 10 * time.Second)
+		for p := range w.parts {
+			pid := fmt.Sprintf("%s-p%02d", call, p)
+			ci := "ci-" + pid
+			for _, m := range benchMetrics {
+				avg := float64(w.step%50) + 0.5
+				recs = append(recs, model.Record{
+					ID: w.id(), Category: model.CatCallClientMediaStatsTimeSeries, Resource: res, CallID: call, Time: t, Known: true,
+					Raw: w.rawOf(call, pid, m, t),
+					Sample: &model.Sample{ParticipantID: pid, ClientInstanceID: ci, MediaType: model.MediaAudio,
+						Direction: model.DirInbound, Codec: "OPUS", Metric: m, ClientTime: t, Average: &avg},
+				})
+			}
+			recs = append(recs, model.Record{
+				ID: w.id(), Category: model.CatCallClientOperations, Resource: res, CallID: call, Time: t, Known: true,
+				Raw: w.rawOf(call, pid, "op", t),
+				Operation: &model.Operation{Name: "State-changed", ParticipantID: pid, ClientInstanceID: ci, ClientTime: t,
+					ResultType: "Succeeded", SDKVersion: "1.30.1", UserAgent: "azsdk-js-communication-calling/1.30.1"},
+			})
+			if age != w.steps-1 {
+				continue
+			}
+			dur := float64(age * 10)
+			for _, dir := range []model.Direction{model.DirInbound, model.DirOutbound} {
+				etype := model.EndpointVoIP
+				if dir == model.DirInbound {
+					etype = model.EndpointServer
+				}
+				recs = append(recs, model.Record{
+					ID: w.id(), Category: model.CatCallDiagnostics, Resource: res, CallID: call, Time: t, Known: true,
+					Raw: w.rawOf(call, pid, "diag", t),
+					Stream: &model.StreamRow{ParticipantID: pid, RawParticipantID: pid, EndpointType: etype,
+						MediaType: model.MediaAudio, Direction: dir, ACSStreamID: "1000", JitterAvgMs: &avg10},
+				})
+			}
+			recs = append(recs, model.Record{
+				ID: w.id(), Category: model.CatCallSummary, Resource: res, CallID: call, Time: t, Known: true,
+				Raw: w.rawOf(call, pid, "summary", t),
+				Participant: &model.ParticipantRow{ParticipantID: pid, RawParticipantID: pid, EndpointID: "ep-" + pid,
+					EndpointType: model.EndpointVoIP, CallStartTime: start, CallDuration: &dur, CallType: model.CallTypeGroup,
+					StartTime: start, Duration: &dur},
+			})
+		}
+	}
+	w.step++
+	return recs
+}
+
+var avg10 = 10.0
+
+// BenchmarkAppend appends batches of a live workload (about 2,000 records,
+// mostly media-stats samples) and reports records per second.
+func BenchmarkAppend(b *testing.B) {
+	db := openTest(b)
+	w := &liveWorkload{calls: 8, parts: 10, steps: 60}
+	ctx := context.Background()
+	var records, bytes int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		batch := append(w.batch(), w.batch()...)
+		for i := range batch {
+			bytes += int64(len(batch[i].Raw))
+		}
+		b.StartTimer()
+		res, err := db.Append(ctx, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		records += int64(res.Stored)
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(records)/float64(b.N), "records/op")
+	b.SetBytes(bytes / int64(b.N))
+}
+
+// BenchmarkSearch searches a store of 100,000 summary-only calls.
+func BenchmarkSearch(b *testing.B) {
+	db := openTest(b)
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	const n = 100000
+	appendAll(b, db, summaryOnly(n, base), 5000)
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		q    store.CallQuery
+	}{
+		{"none", store.CallQuery{}},
+		{"since", store.CallQuery{Since: base.Add(30 * time.Minute)}},
+		{"since+until/duration", store.CallQuery{Since: base.Add(50 * time.Minute), Until: base.Add(55 * time.Minute), Sort: store.SortDuration}},
+		{"since/participants/asc", store.CallQuery{Since: base.Add(59 * time.Minute), Sort: store.SortParticipants, Asc: true}},
+		{"q/exact", store.CallQuery{Q: "participant-00054321-1"}},
+		{"q/prefix", store.CallQuery{Q: "PARTICIPANT-0005432"}},
+		{"q/identifier+since", store.CallQuery{Q: "8:acs:user-00012", Since: base.Add(30 * time.Minute)}},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := db.SearchCalls(ctx, tc.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// summaryOnly makes n calls of one or two summary legs each, an hour apart
+// divided by n, with participant ids that share long prefixes.
+func summaryOnly(n int, base time.Time) []model.Record {
+	recs := make([]model.Record, 0, 2*n)
+	for i := range n {
+		call := fmt.Sprintf("call-%08d", i)
+		start := base.Add(time.Duration(i) * time.Hour / time.Duration(n))
+		dur := float64(30 + i%600)
+		legs := 1 + i%2
+		for l := range legs {
+			pid := fmt.Sprintf("participant-%08d-%d", i, l)
+			recs = append(recs, model.Record{
+				ID: fmt.Sprintf("rec-%08d-%d", i, l), Category: model.CatCallSummary, CallID: call,
+				Resource: "/subscriptions/s/resourcegroups/rg/providers/microsoft.communication/communicationservices/acs",
+				Time:     start.Add(time.Duration(dur) * time.Second), Known: true,
+				Raw: []byte(fmt.Sprintf(`{"correlationId":%q,"participantId":%q}`, call, pid)),
+				Participant: &model.ParticipantRow{
+					ParticipantID: pid, RawParticipantID: pid, EndpointID: "endpoint-" + pid,
+					Identifier: fmt.Sprintf("8:acs:user-%08d", i%5000), EndpointType: model.EndpointVoIP,
+					CallStartTime: start, CallDuration: &dur, CallType: model.CallTypeGroup,
+					StartTime: start, Duration: &dur,
+				},
+			})
+		}
+	}
+	return recs
+}
+
+func appendAll(t testing.TB, db *DB, recs []model.Record, batch int) {
+	t.Helper()
+	for len(recs) > 0 {
+		n := min(batch, len(recs))
+		if _, err := db.Append(context.Background(), recs[:n]); err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+		recs = recs[n:]
+	}
+}
+
+// TestSearchUsesIndexes checks the plan of every accepted search shape: no
+// query may read the whole calls table.
+func TestSearchUsesIndexes(t *testing.T) {
+	db := openTest(t)
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	appendAll(t, db, summaryOnly(3000, base), 1000)
+	ctx := context.Background()
+	page, err := db.SearchCalls(ctx, store.CallQuery{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursors := map[string]string{}
+	filters := []struct {
+		name string
+		q    store.CallQuery
+	}{
+		{"none", store.CallQuery{}},
+		{"since", store.CallQuery{Since: base.Add(time.Minute)}},
+		{"until", store.CallQuery{Until: base.Add(time.Minute)}},
+		{"since+until", store.CallQuery{Since: base.Add(time.Minute), Until: base.Add(50 * time.Minute)}},
+		{"q", store.CallQuery{Q: "participant-0000012"}},
+		{"q exact", store.CallQuery{Q: "call-00000012"}},
+		{"q+since", store.CallQuery{Q: "8:acs:user-0000", Since: base.Add(time.Minute)}},
+	}
+	_ = page
+	for _, f := range filters {
+		for _, sort := range []string{store.SortStart, store.SortDuration, store.SortParticipants} {
+			for _, asc := range []bool{false, true} {
+				for _, withCursor := range []bool{false, true} {
+					q := f.q
+					q.Sort, q.Asc, q.Limit = sort, asc, 5
+					name := fmt.Sprintf("%s/%s/asc=%v/cursor=%v", f.name, sort, asc, withCursor)
+					if withCursor {
+						key := fmt.Sprintf("%s/%v", sort, asc)
+						c, ok := cursors[key]
+						if !ok {
+							p, err := db.SearchCalls(ctx, store.CallQuery{Sort: sort, Asc: asc, Limit: 5})
+							if err != nil || p.NextCursor == "" {
+								t.Fatalf("%s: no cursor: %v", name, err)
+							}
+							c = p.NextCursor
+							cursors[key] = c
+						}
+						q.Cursor = c
+					}
+					pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					for _, stmt := range []struct {
+						sql  string
+						args []any
+					}{{pageSQL, pageArgs}, {totalSQL, totalArgs}} {
+						plan := explain(t, db, stmt.sql, stmt.args)
+						for _, line := range plan {
+							if fullScan(line) {
+								t.Errorf("%s: full scan %q in plan of %s\n%s", name, line, stmt.sql, strings.Join(plan, "\n"))
+							}
+						}
+					}
+					if _, err := db.SearchCalls(ctx, q); err != nil {
+						t.Errorf("%s: %v", name, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// fullScan reports a plan step that reads a whole table without an index.
+func fullScan(detail string) bool {
+	for _, table := range []string{"calls", "keys"} {
+		if strings.HasPrefix(detail, "SCAN "+table) && !strings.Contains(detail, " USING ") {
+			return true
+		}
+	}
+	return false
+}
+
+func explain(t testing.TB, db *DB, query string, args []any) []string {
+	t.Helper()
+	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatalf("explain: %v", err)
+		}
+		out = append(out, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	return out
+}

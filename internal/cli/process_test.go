@@ -140,7 +140,7 @@ func TestSIGKILLDuringIngestLeavesAConsistentStore(t *testing.T) {
 		t.Skip("simulates and ingests a corpus several times")
 	}
 	corpus := t.TempDir()
-	if _, err := simulate.Write(context.Background(), simulate.Config{Calls: 60, Seed: 7, Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, corpus); err != nil {
+	if _, err := simulate.Write(context.Background(), simulate.Config{Calls: 25, Seed: 7, Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, corpus); err != nil {
 		t.Fatal(err)
 	}
 	logs := filepath.Join(corpus, "logs")

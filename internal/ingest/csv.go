@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // maxCSVColumns bounds the header row, and so the memory a row's cell list
@@ -107,8 +108,25 @@ func (r *Reader) setHeader(line int) error {
 		c.rawKeys[i] = append(appendJSONString(nil, name), ':')
 		c.rawLen += len(c.rawKeys[i])
 	}
+	if len(r.opts.CSVColumns) > 0 && !namesAny(c.keys, r.opts.CSVColumns) {
+		r.done = true
+		return r.recordError(line, "not a recognised input: JSON input starts with { or [, and a CSV export needs a header row naming columns such as "+strings.Join(r.opts.CSVColumns, ", "))
+	}
 	c.ready = true
 	return nil
+}
+
+// namesAny reports whether the header keys include one of the columns
+// (compared case-insensitively).
+func namesAny(keys, columns []string) bool {
+	for _, k := range keys {
+		for _, c := range columns {
+			if strings.EqualFold(k, c) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // csvItem builds the Item for the row just read, which has one cell per

@@ -176,3 +176,15 @@ func TestCSVRowLimit(t *testing.T) {
 		t.Errorf("errors:%s\nwant the 10-byte row on line 3 rejected", fmtErrs(res.errs))
 	}
 }
+
+func TestCSVHeaderMustNameAKnownColumn(t *testing.T) {
+	opts := Options{CSVColumns: []string{"timegenerated", "callid"}}
+	res := readAll(t, []byte("not json\nnor this\n"), opts)
+	if len(res.items) != 0 || len(res.errs) != 1 || res.errs[0].Line != 1 || !strings.Contains(res.errs[0].Reason, "not a recognised input") {
+		t.Errorf("items %d, errors:%s", len(res.items), fmtErrs(res.errs))
+	}
+	res = readAll(t, []byte("TimeGenerated,CallId\n2026-01-01T00:00:00Z,c1\n"), opts)
+	if len(res.items) != 1 || len(res.errs) != 0 {
+		t.Errorf("a header naming known columns: items %d, errors:%s", len(res.items), fmtErrs(res.errs))
+	}
+}

@@ -27,6 +27,10 @@ type Options struct {
 	// accepted; default DefaultMaxRecordBytes. A larger record is reported
 	// as a RecordError and skipped without ever being held in memory whole.
 	MaxRecordBytes int
+	// CSVColumns, when set, are column names (lower-case) of which a CSV
+	// header must name at least one; otherwise the input is reported as not
+	// recognised instead of being read as CSV rows of unknown meaning.
+	CSVColumns []string
 }
 
 // Reader yields the records of one source, one at a time, whatever shape the
@@ -37,6 +41,7 @@ type Options struct {
 // memory with it or with each other and may be handed to other goroutines.
 type Reader struct {
 	source string
+	opts   Options
 	limit  int // largest record kept, in bytes
 	src    io.Reader
 
@@ -110,6 +115,7 @@ func NewReader(r io.Reader, source string, opts Options) (*Reader, error) {
 	}
 	rd := &Reader{
 		source: source,
+		opts:   opts,
 		limit:  limit,
 		src:    r,
 		buf:    make([]byte, readBufSize),

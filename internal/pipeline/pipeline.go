@@ -173,7 +173,7 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 	defer cancel()
 
 	res := Result{Calls: []string{}, Errors: []ingest.RecordError{}}
-	rd, err := ingest.NewReader(r, source, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes})
+	rd, err := ingest.NewReader(r, source, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes, CSVColumns: acs.CSVColumns()})
 	if err != nil {
 		return sourceFailure(source, 0, err), nil
 	}

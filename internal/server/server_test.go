@@ -165,7 +165,7 @@ func TestErrorsUseOneEnvelope(t *testing.T) {
 		{"/api/v1/calls?sort=size", 400, api.KindBadRequest},
 		{"/api/v1/calls?limit=0", 400, api.KindBadRequest},
 		{"/api/v1/calls?since=yesterday", 400, api.KindBadRequest},
-		{"/api/v1/calls?cursor=%%%", 400, api.KindBadRequest},
+		{"/api/v1/calls?cursor=not-a-cursor!", 400, api.KindBadRequest},
 		{"/api/v1/calls/x/timeline?kind=bogus", 400, api.KindBadRequest},
 		{"/api/v1/nothing-here", 404, api.KindNotFound},
 	} {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -98,6 +99,7 @@ func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendRes
 	db.remember(ctx, a.added, a.lastChunk)
 	res.Stored, res.Duplicates = a.stored, a.dups
 	res.Calls = a.touchedIDs()
+	res.New = a.isNew
 	return res, nil
 }
 
@@ -127,6 +129,7 @@ type appender struct {
 
 	stored, dups int
 	added        []idSeq // ids stored by this batch
+	isNew        []bool  // per record of the batch: stored (not a duplicate)
 	newCallCount int
 }
 
@@ -232,35 +235,32 @@ func (a *appender) run(ctx context.Context, batch []model.Record) error {
 // freshRecords drops records repeated within the batch or already stored.
 func (a *appender) freshRecords(ctx context.Context, batch []model.Record) ([]*model.Record, error) {
 	seen := make(map[string]struct{}, len(batch))
-	cand := make([]*model.Record, 0, len(batch))
+	first := make([]int, 0, len(batch)) // batch index of each first occurrence
+	ids := make([]string, 0, len(batch))
 	for i := range batch {
-		r := &batch[i]
-		if _, ok := seen[r.ID]; ok {
+		id := batch[i].ID
+		if _, ok := seen[id]; ok {
 			continue
 		}
-		seen[r.ID] = struct{}{}
-		cand = append(cand, r)
+		seen[id] = struct{}{}
+		first = append(first, i)
+		ids = append(ids, id)
 	}
 	next, err := a.syncIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
 	a.firstChunk, a.lastChunk = next, next-1
-	ids := make([]string, len(cand))
-	for i, r := range cand {
-		ids[i] = r.ID
-	}
 	existing, err := a.storedIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	if len(existing) == 0 {
-		return cand, nil
-	}
-	fresh := cand[:0]
-	for _, r := range cand {
-		if !existing[r.ID] {
-			fresh = append(fresh, r)
+	a.isNew = make([]bool, len(batch))
+	fresh := make([]*model.Record, 0, len(first))
+	for _, i := range first {
+		if !existing[batch[i].ID] {
+			a.isNew[i] = true
+			fresh = append(fresh, &batch[i])
 		}
 	}
 	return fresh, nil
@@ -511,13 +511,14 @@ func seriesStream(s *model.Sample) string {
 
 // sampleValue is the value of a point: the bucket average, else sum/count.
 func sampleValue(s *model.Sample) (float64, bool) {
-	if s.Average != nil {
-		return *s.Average, true
+	v := math.NaN()
+	switch {
+	case s.Average != nil:
+		v = *s.Average
+	case s.Sum != nil && s.Count != nil && *s.Count > 0:
+		v = *s.Sum / *s.Count
 	}
-	if s.Sum != nil && s.Count != nil && *s.Count > 0 {
-		return *s.Sum / *s.Count, true
-	}
-	return 0, false
+	return v, finite(&v) != nil
 }
 
 // add stores one new record and merges it into the state of its call.
@@ -583,7 +584,7 @@ func intArg(p *int) any {
 }
 
 func floatArg(p *float64) any {
-	if p == nil {
+	if p = finite(p); p == nil {
 		return nil
 	}
 	return *p
@@ -633,7 +634,7 @@ func (a *appender) addStream(ctx context.Context, c *callState, r *model.Record)
 		}
 		p.addResource(r.Resource)
 	}
-	data, err := json.Marshal(row)
+	data, err := json.Marshal(finiteStream(row))
 	if err != nil {
 		return fmt.Errorf("encode stream row: %w", err)
 	}
@@ -720,7 +721,10 @@ func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record,
 }
 
 func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record) error {
-	s := r.Survey
+	sv := *r.Survey
+	sv.Overall, sv.Audio = finiteRating(sv.Overall), finiteRating(sv.Audio)
+	sv.Video, sv.Screenshare = finiteRating(sv.Video), finiteRating(sv.Screenshare)
+	s := &sv
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode survey: %w", err)

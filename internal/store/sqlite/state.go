@@ -3,12 +3,38 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
+	"math"
 	"sort"
 	"strings"
 	"time"
 
 	"calldiag/internal/model"
 )
+
+// finite drops NaN and infinite values, which JSON cannot carry: a metric
+// that is not a number is as good as missing.
+func finite(p *float64) *float64 {
+	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
+		return nil
+	}
+	return p
+}
+
+func finiteRating(r model.Rating) model.Rating {
+	return model.Rating{Score: finite(r.Score), LowerBound: finite(r.LowerBound), UpperBound: finite(r.UpperBound), Threshold: finite(r.Threshold)}
+}
+
+// finiteStream returns a copy of a stream row without non-finite metrics.
+func finiteStream(r *model.StreamRow) *model.StreamRow {
+	c := *r
+	for _, f := range []**float64{&c.RoundTripTimeAvgMs, &c.RoundTripTimeMaxMs, &c.JitterAvgMs, &c.JitterMaxMs,
+		&c.PacketLossRateAvg, &c.PacketLossRateMax, &c.JitterBufferAvgMs, &c.JitterBufferMaxMs,
+		&c.HealedDataRatioAvg, &c.HealedDataRatioMax, &c.VideoFrameRateAvg, &c.RecvResolutionHeight,
+		&c.RecvFreezeMsPerMin, &c.PacketUtilization, &c.VideoBitRateAvg, &c.VideoBitRateMax} {
+		*f = finite(*f)
+	}
+	return &c
+}
 
 // ns converts a time to Unix nanoseconds, 0 for the zero time.
 func ns(t time.Time) int64 {
@@ -122,7 +148,9 @@ type summaryRow struct {
 }
 
 func newSummaryRow(r *model.Record) (*summaryRow, error) {
-	p := r.Participant
+	c := *r.Participant
+	c.CallDuration, c.Duration = finite(c.CallDuration), finite(c.Duration)
+	p := &c
 	data, err := json.Marshal(p)
 	if err != nil {
 		return nil, err

@@ -310,9 +310,18 @@ func testIdempotency(t *testing.T, open func(t testing.TB) store.Store) {
 		t.Errorf("re-ingesting changed the store:\n%s", firstDiff(before, after))
 	}
 	extra := op("idem-new", "call-idem", "p1", "ci-1", at(300), "MuteMicrophone")
+	if len(again.New) != len(recs) || slices.Contains(again.New, true) {
+		t.Errorf("second Append New = %v, want %d times false", again.New, len(recs))
+	}
+	if len(first.New) != len(recs) || slices.Contains(first.New, false) {
+		t.Errorf("first Append New = %v, want %d times true", first.New, len(recs))
+	}
 	mixed := appendOK(t, s, recs[0], extra, extra, recs[1])
 	if mixed.Stored != 1 || mixed.Duplicates != 3 || !slices.Equal(mixed.Calls, []string{"call-idem"}) {
 		t.Errorf("Append(old, new, new again, old) = %+v; want 1 stored, 3 duplicates, [call-idem]", mixed)
+	}
+	if want := []bool{false, true, false, false}; !slices.Equal(mixed.New, want) {
+		t.Errorf("Append(old, new, new again, old) New = %v, want %v", mixed.New, want)
 	}
 	st, err := s.Stats(context.Background())
 	if err != nil || st.Records != first.Stored+1 || st.Calls != 1 {

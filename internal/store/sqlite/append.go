@@ -18,6 +18,10 @@ import (
 // cacheLimit bounds each writer cache; a full cache is simply dropped.
 const cacheLimit = 1 << 18
 
+// optimizeEvery is how many appended records trigger a refresh of the
+// planner statistics.
+const optimizeEvery = 1_000_000
+
 // seriesKey names one media-stats series of a call.
 type seriesKey struct {
 	cid                 int64
@@ -97,6 +101,12 @@ func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendRes
 	}
 	a.publish()
 	db.remember(ctx, a.added, a.lastChunk)
+	if db.sinceOptimize += a.stored; db.sinceOptimize >= optimizeEvery {
+		db.sinceOptimize = 0
+		if _, err := db.w.ExecContext(ctx, "PRAGMA optimize"); err != nil {
+			db.log.Warn("optimize", "err", err)
+		}
+	}
 	res.Stored, res.Duplicates = a.stored, a.dups
 	res.Calls = a.touchedIDs()
 	res.New = a.isNew

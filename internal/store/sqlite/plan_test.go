@@ -74,13 +74,29 @@ func TestSearchUsesIndexes(t *testing.T) {
 	if plan := explain(t, db, "SELECT id FROM calls WHERE call_type = ?", []any{"P2P"}); !fullScan(plan[0]) {
 		t.Fatalf("fullScan does not flag %q", plan)
 	}
+	for _, analyzed := range []bool{false, true} {
+		if analyzed {
+			// With statistics the planner sees the table as it is at scale.
+			if _, err := db.w.ExecContext(ctx, "ANALYZE"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkPlans(t, db, filters, cursors, analyzed)
+	}
+}
+
+func checkPlans(t *testing.T, db *DB, filters []struct {
+	name string
+	q    store.CallQuery
+}, cursors map[string]string, analyzed bool) {
+	ctx := context.Background()
 	for _, f := range filters {
 		for _, sort := range []string{store.SortStart, store.SortDuration, store.SortParticipants} {
 			for _, asc := range []bool{false, true} {
 				for _, withCursor := range []bool{false, true} {
 					q := f.q
 					q.Sort, q.Asc, q.Limit = sort, asc, 5
-					name := fmt.Sprintf("%s/%s/asc=%v/cursor=%v", f.name, sort, asc, withCursor)
+					name := fmt.Sprintf("%s/%s/asc=%v/cursor=%v/analyzed=%v", f.name, sort, asc, withCursor, analyzed)
 					if withCursor {
 						key := fmt.Sprintf("%s/%v", sort, asc)
 						c, ok := cursors[key]

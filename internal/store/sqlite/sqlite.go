@@ -54,8 +54,11 @@ type DB struct {
 	closed bool
 	cache  writerCache
 	ix     idIndex
-	prep   map[string]*sql.Stmt // Append's statements, prepared on w
-	zpool  sync.Pool            // *flate.Writer
+	// sinceOptimize counts records appended since the planner statistics
+	// were last refreshed.
+	sinceOptimize int
+	prep          map[string]*sql.Stmt // Append's statements, prepared on w
+	zpool         sync.Pool            // *flate.Writer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -72,7 +75,7 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	path := filepath.Join(dir, FileName)
 	w, err := sql.Open("sqlite", path+"?_txlock=immediate"+
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
-		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)")
+		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=analysis_limit(1000)")
 	if err != nil {
 		return nil, fmt.Errorf("open writer: %w", err)
 	}
@@ -88,6 +91,12 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	if err := db.prepareWrites(ctx); err != nil {
 		w.Close()
 		return nil, err
+	}
+	// Refresh planner statistics that are missing or stale (cheap with the
+	// analysis limit), so searches keep their plans as the store grows.
+	if _, err := w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("optimize: %w", err)
 	}
 	r, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)"+
 		"&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)")

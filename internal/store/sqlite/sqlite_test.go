@@ -220,8 +220,9 @@ func TestMigrations(t *testing.T) {
 	})
 }
 
-// cancelAfter is a context that is cancelled by the n-th call of Err, which
-// Append makes between records, so that the cancellation lands midway.
+// cancelAfter is a context that is cancelled by the n-th call of its Err
+// method; Append and database/sql call it between statements, so the
+// cancellation lands at a chosen point inside the transaction.
 type cancelAfter struct {
 	context.Context
 	cancel context.CancelFunc
@@ -247,7 +248,7 @@ func TestFailedAppendLeavesNothing(t *testing.T) {
 	for range 6 {
 		big = append(big, w.batch()...)
 	}
-	for _, at := range []int64{1, 2, 5} {
+	for _, at := range []int64{1, 600, 1200} { // a successful Append of big makes about 2,000 calls
 		inner, cancel := context.WithCancel(context.Background())
 		ctx := &cancelAfter{Context: inner, cancel: cancel}
 		ctx.n.Store(at)

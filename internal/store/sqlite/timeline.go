@@ -74,7 +74,7 @@ func decodeItemKey(s string) (itemKey, error) {
 // item is one timeline entry before paging: an event or a point.
 type item struct {
 	key   itemKey
-	event model.TimelineEvent
+	event *model.TimelineEvent // nil for a point
 	sid   int64
 	value float64
 }
@@ -133,7 +133,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	bySID := make(map[int64]int)
 	for _, it := range items {
 		if it.key.kind != model.KindMetric {
-			tl.Events = append(tl.Events, it.event)
+			tl.Events = append(tl.Events, *it.event)
 			continue
 		}
 		i, ok := bySID[it.sid]
@@ -144,7 +144,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 		}
 		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: fromNS(it.key.t), Value: it.value})
 	}
-	if err := describeSeries(ctx, tx, bySID, tl.Series); err != nil {
+	if err := describeSeries(ctx, tx, h.cid, bySID, tl.Series); err != nil {
 		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
 	}
 	sort.SliceStable(tl.Series, func(i, j int) bool {
@@ -227,10 +227,10 @@ func (w *window) storedEvents(ctx context.Context, tx *sql.Tx, cid int64, limit 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var it item
+		it := item{event: &model.TimelineEvent{}}
 		var code, subcode sql.NullInt64
 		var dur sql.NullFloat64
-		e := &it.event
+		e := it.event
 		if err := rows.Scan(&it.key.t, &e.Kind, &e.ID, &e.ParticipantID, &e.Name, &e.Result, &code, &subcode, &dur, &e.Detail); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
 		}
@@ -315,7 +315,7 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 			return nil, fmt.Errorf("points: %w", err)
 		}
 		if m != minute.m && len(minute.ps) > 0 {
-			items, got = minute.flush(items, got)
+			items, got = minute.flush(items, got, limit)
 			if got > limit {
 				return items, nil
 			}
@@ -338,7 +338,7 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("points: %w", err)
 	}
-	items, _ = minute.flush(items, got)
+	items, _ = minute.flush(items, got, limit)
 	return items, nil
 }
 
@@ -349,8 +349,13 @@ type pointMinute struct {
 	ps []point
 }
 
-func (pm *pointMinute) flush(items []item, got int) ([]item, int) {
+// flush appends the gathered points in order, but never more than limit+1
+// in all: later ones cannot be on this page.
+func (pm *pointMinute) flush(items []item, got, limit int) ([]item, int) {
 	slices.SortFunc(pm.ps, comparePoints)
+	if len(pm.ps) > limit+1-got {
+		pm.ps = pm.ps[:limit+1-got]
+	}
 	for _, p := range pm.ps {
 		items = append(items, item{key: itemKey{t: p.t, kind: model.KindMetric, h: p.h, seq: p.seq}, sid: p.sid, value: p.value})
 	}
@@ -420,7 +425,7 @@ func (w *window) legEvents(ctx context.Context, tx *sql.Tx, cid int64, items []i
 			DurationMs: durMs, RecordID: rid, Detail: string(row.EndpointType),
 		}
 		if k := (itemKey{t: ns(start), kind: model.KindJoin, id: join.ID}); w.keep(k, pid) {
-			items = append(items, item{key: k, event: join})
+			items = append(items, item{key: k, event: &join})
 		}
 		if row.Duration == nil {
 			continue
@@ -432,7 +437,7 @@ func (w *window) legEvents(ctx context.Context, tx *sql.Tx, cid int64, items []i
 			Detail: string(row.EndpointType),
 		}
 		if k := (itemKey{t: ns(end), kind: model.KindLeave, id: leave.ID}); w.keep(k, pid) {
-			items = append(items, item{key: k, event: leave})
+			items = append(items, item{key: k, event: &leave})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -454,7 +459,7 @@ func (w *window) orphanEvents(ctx context.Context, tx *sql.Tx, cid int64, items 
 		if !w.keep(k, op.pid) {
 			continue
 		}
-		items = append(items, item{key: k, event: model.TimelineEvent{
+		items = append(items, item{key: k, event: &model.TimelineEvent{
 			ID: op.rid, Time: fromNS(op.t), ParticipantID: op.pid, Kind: op.kind, Name: op.name,
 			Result: op.result, Code: intPtr(op.code), SubCode: intPtr(op.subcode), DurationMs: floatPtr(op.dur),
 			RecordID: op.rid, Detail: op.detail,
@@ -464,37 +469,28 @@ func (w *window) orphanEvents(ctx context.Context, tx *sql.Tx, cid int64, items 
 }
 
 // describeSeries fills in the participant, stream and metric of each series.
-func describeSeries(ctx context.Context, tx *sql.Tx, bySID map[int64]int, series []model.Series) error {
+func describeSeries(ctx context.Context, tx *sql.Tx, cid int64, bySID map[int64]int, series []model.Series) error {
 	if len(bySID) == 0 {
 		return nil
 	}
-	sids := make([]any, 0, len(bySID))
-	for sid := range bySID {
-		sids = append(sids, sid)
+	rows, err := tx.QueryContext(ctx, "SELECT sid, pid, stream, metric FROM series WHERE cid = ?", cid)
+	if err != nil {
+		return fmt.Errorf("series: %w", err)
 	}
-	const chunk = 500
-	for start := 0; start < len(sids); start += chunk {
-		part := sids[start:min(start+chunk, len(sids))]
-		rows, err := tx.QueryContext(ctx, "SELECT sid, pid, stream, metric FROM series WHERE sid IN ("+
-			placeholders(len(part))+")", part...)
-		if err != nil {
+	defer rows.Close()
+	for rows.Next() {
+		var sid int64
+		var s model.Series
+		if err := rows.Scan(&sid, &s.ParticipantID, &s.StreamID, &s.Metric); err != nil {
 			return fmt.Errorf("series: %w", err)
 		}
-		for rows.Next() {
-			var sid int64
-			var s model.Series
-			if err := rows.Scan(&sid, &s.ParticipantID, &s.StreamID, &s.Metric); err != nil {
-				rows.Close()
-				return fmt.Errorf("series: %w", err)
-			}
-			i := bySID[sid]
+		if i, ok := bySID[sid]; ok {
 			s.Points = series[i].Points
 			series[i] = s
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("series: %w", err)
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("series: %w", err)
 	}
 	return nil
 }

@@ -7,7 +7,7 @@
 // The tables are generated from the reference material by gen.sh; see that
 // script for which columns are kept.
 //
-// It imports only the standard library and model; it must not import
+// It may import only the standard library and model; it must not import
 // ingest, store, detect or any package above them.
 package catalog
 

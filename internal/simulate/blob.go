@@ -34,7 +34,10 @@ type blob struct {
 	spool  string // spill file, "" until the first spill
 }
 
-const chunkSize = 1 << 20
+const (
+	firstChunkSize = 16 << 10
+	chunkSize      = 1 << 20
+)
 
 // blobSink routes records to their blobs and writes each blob, sorted, once
 // no more records can arrive for it. Calls are generated in start order
@@ -47,10 +50,12 @@ type blobSink struct {
 	spoolDir string
 	res      [2]resource
 	blobs    map[blobKey]*blob
+	written  map[blobKey]bool
 	buffered int
 	spools   int
 	free     [][]byte // chunks of written blobs, for reuse
 	entries  []entry
+	out      *bufio.Writer
 }
 
 // entry is one record of a blob being written.
@@ -74,14 +79,18 @@ func newBlobSink(dir string, res [2]resource) (*blobSink, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("simulate: create %s: %w", dir, err)
 	}
-	return &blobSink{dir: dir, res: res, blobs: map[blobKey]*blob{}}, nil
+	return &blobSink{dir: dir, res: res, blobs: map[blobKey]*blob{}, written: map[blobKey]bool{}}, nil
 }
 
 func (s *blobSink) add(o *outRec) error {
-	hour := o.at.Unix() / 3600
-	s.put(blobKey{o.cat, o.res, hour}, o)
+	k := blobKey{o.cat, o.res, o.at.Unix() / 3600}
+	if s.written[k] {
+		return fmt.Errorf("BUG: simulate: %s record of call %d arrives at %s, after its blob was written", o.cat, o.call, o.at.Format(time.RFC3339))
+	}
+	s.put(k, o)
 	if o.dup {
-		s.put(blobKey{o.cat, o.res, hour + 1}, o)
+		k.hour++
+		s.put(k, o)
 	}
 	if s.buffered > maxBuffered {
 		for _, b := range s.blobs { // spill order does not reach the output
@@ -102,7 +111,11 @@ func (s *blobSink) put(k blobKey, o *outRec) {
 	need := headerSize + len(o.line)
 	last := len(b.chunks) - 1
 	if last < 0 || cap(b.chunks[last])-len(b.chunks[last]) < need {
-		b.chunks = append(b.chunks, s.chunk(need))
+		size := firstChunkSize // most blobs are small: grow chunks up to chunkSize
+		if last >= 0 {
+			size = min(chunkSize, 2*cap(b.chunks[last]))
+		}
+		b.chunks = append(b.chunks, s.chunk(size, need))
 		last++
 	}
 	c := b.chunks[last]
@@ -115,14 +128,14 @@ func (s *blobSink) put(k blobKey, o *outRec) {
 	s.buffered += need
 }
 
-// chunk returns an empty buffer with room for at least need bytes.
-func (s *blobSink) chunk(need int) []byte {
-	if need <= chunkSize && len(s.free) > 0 {
+// chunk returns an empty buffer of size bytes, or need if that is larger.
+func (s *blobSink) chunk(size, need int) []byte {
+	if size == chunkSize && need <= chunkSize && len(s.free) > 0 {
 		c := s.free[len(s.free)-1]
 		s.free = s.free[:len(s.free)-1]
 		return c[:0]
 	}
-	return make([]byte, 0, max(need, chunkSize))
+	return make([]byte, 0, max(need, size))
 }
 
 // release keeps a written blob's chunks for reuse, up to a bound.
@@ -174,6 +187,7 @@ func (s *blobSink) flush(ctx context.Context, pick func(blobKey) bool) error {
 		}
 		s.release(b)
 		delete(s.blobs, k)
+		s.written[k] = true
 	}
 	return nil
 }
@@ -287,7 +301,11 @@ func (s *blobSink) writeBlob(k blobKey, b *blob) error {
 	if err != nil {
 		return fmt.Errorf("simulate: create blob: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 256<<10)
+	if s.out == nil {
+		s.out = bufio.NewWriterSize(f, 256<<10)
+	}
+	w := s.out
+	w.Reset(f)
 	for _, e := range entries {
 		w.Write(e.line)
 		w.WriteByte('\n')

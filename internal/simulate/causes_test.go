@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -495,5 +496,51 @@ func mapsKeys(m map[string]bool) func(func(string) bool) {
 				return
 			}
 		}
+	}
+}
+
+// TestCatalogFacts checks that every code and UFD the simulator logs is a
+// real one: listed in the catalog, and raised on the platform that logs it.
+func TestCatalogFacts(t *testing.T) {
+	for _, list := range [][]codeChoice{dropCodes, setupCodes, cameraCodes, cameraPermCodes, {{permCode, permSub, 1, ""}}} {
+		for _, ch := range list {
+			if len(catalog.Lookup(ch.code, ch.sub)) == 0 {
+				t.Errorf("code %d/%d is not in the catalog", ch.code, ch.sub)
+			}
+		}
+	}
+	g := testGenerator(t, 17)
+	seen := map[string]bool{}
+	for i := 0; i < 150; i++ {
+		if c := planned(g, i); len(c.faults) == 0 || len(c.legs) > 8 {
+			continue
+		}
+		_, _, recs := generated(t, g, i)
+		for j := range recs {
+			r := &recs[j]
+			if r.OperationName != "UserFacingDiagnostics" {
+				continue
+			}
+			var p map[string]string
+			if err := json.Unmarshal([]byte(r.str("OperationPayload")), &p); err != nil {
+				t.Fatal(err)
+			}
+			name := p["DiagnosticChanged"] + p["diagnosticChanged"]
+			u, ok := catalog.LookupUFD(name)
+			if !ok {
+				t.Fatalf("UFD %q is not in the catalog", name)
+			}
+			web := strings.Contains(r.str("UserAgent"), "javascript_calling_sdk")
+			if (web && !u.OnWeb()) || (!web && !u.OnNative()) {
+				t.Errorf("UFD %s (platform %s) logged by %s", name, u.Platform, r.str("UserAgent"))
+			}
+			if v := p["DiagnosticQuality"] + p["diagnosticQuality"]; !slices.Contains([]string{"Good", "Poor", "Bad"}, v) {
+				t.Errorf("UFD %s value %q", name, v)
+			}
+			seen[name] = true
+		}
+	}
+	if len(seen) < 5 {
+		t.Errorf("only %d distinct UFDs raised: %v", len(seen), seen)
 	}
 }

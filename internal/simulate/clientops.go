@@ -144,7 +144,15 @@ func (c *call) clientOps(l *leg) []clientOp {
 		add(clientOp{at: l.end.Add(-secs(d / 1000)), name: "Hangup", durMs: d})
 	}
 	point(l.end, "State-changed", `{"State":"Disconnected"}`)
-	return ops
+	// A cause can end a leg early (a drop, or the peer's drop in P2P):
+	// nothing is logged after the leg is over.
+	kept := ops[:0]
+	for _, op := range ops {
+		if !op.at.After(l.end) {
+			kept = append(kept, op)
+		}
+	}
+	return kept
 }
 
 func (c *call) emitClientOps(l *leg) error {

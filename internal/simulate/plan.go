@@ -354,7 +354,7 @@ func (c *call) planGroup(t0 time.Time, dur float64) {
 			l.endSub = 4521
 		}
 	}
-	if chance(r, 0.05) {
+	if chance(r, 0.05) && n < 250 {
 		b := c.newLeg(kindBot)
 		b.joinOp = "AnswerCall"
 		b.join = t0.Add(secs(uniform(r, 0.5, 4)))
@@ -588,6 +588,19 @@ func (c *call) finishTimes() {
 		}
 		if l.resultCategory == "" {
 			l.resultCategory = resultCategory(l.endCode, l.endSub)
+		}
+	}
+	// A later cause can shorten a leg that already carries one (the peer's
+	// drop ends a P2P call): a cause never outlasts its leg.
+	for i := range c.faults {
+		f := &c.faults[i]
+		for _, l := range c.legs {
+			if l.key() == f.ParticipantID && !l.rejoin && f.End.After(l.end) {
+				f.End = l.end
+				if f.Start.After(f.End) {
+					f.Start = f.End
+				}
+			}
 		}
 	}
 }

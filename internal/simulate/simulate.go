@@ -29,7 +29,7 @@
 // call does not depend on how many calls precede it), and no map order
 // reaches the output.
 //
-// It imports only the standard library, model and catalog; it must not
+// It may import only the standard library, model and catalog; it must not
 // import ingest, store, detect or anything above them.
 package simulate
 

@@ -586,3 +586,18 @@ func BenchmarkRecords(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+func TestWriteReportsDiskErrors(t *testing.T) {
+	dir := t.TempDir()
+	// A file where the logs directory should be makes every blob write fail.
+	if err := os.WriteFile(filepath.Join(dir, "logs"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Write(context.Background(), Config{Calls: 30, Seed: 2, Start: testStart}, dir)
+	if err == nil || !strings.Contains(err.Error(), "blob") {
+		t.Fatalf("Write into a broken directory = %v, want a blob error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "labels.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Error("labels.json written by a failed run")
+	}
+}

@@ -288,6 +288,17 @@ func testAppendAndCall(t *testing.T, open func(t testing.TB) store.Store) {
 		t.Errorf("surveys = %s", jsonOf(c.Surveys))
 	}
 
+	ctx := context.Background()
+	if _, err := s.Call(ctx, "call-a-000"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Call of an unknown id (a prefix of a stored one) error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Timeline(ctx, store.TimelineQuery{CallID: "CALL-A-0001"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Timeline of an unknown id (a stored one in other case) error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Record(ctx, call+"-s1x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Record of an unknown id error = %v, want ErrNotFound", err)
+	}
+
 	sum := summaryOf(t, s, call)
 	wantTypes := map[model.EndpointType]int{model.EndpointVoIP: 3, model.EndpointPSTN: 1, model.EndpointBot: 1}
 	if sum.ParticipantCount != 5 || !reflect.DeepEqual(sum.ClientTypes, wantTypes) || sum.RecordCount != len(recs)-2 ||

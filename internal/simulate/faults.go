@@ -404,10 +404,10 @@ func (c *call) injectDrop() bool {
 		o.resultCategory = ""
 		return true
 	}
+	l.overall = "CallEndedUnexpectedly"
 	if chance(r, 0.7) && orig.Sub(te) > 60*time.Second {
 		nl := c.rejoinLeg(l, te.Add(secs(uniform(r, 5, 40))), orig)
 		nl.overall = "HadToRejoin"
-		l.overall = "CallEndedUnexpectedly"
 	}
 	return true
 }

@@ -210,3 +210,42 @@ func BenchmarkTimeline(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecord reads raw records back: one in the id runs, one of the
+// newest (their ids are only in the writer's memory yet, so a reader scans
+// the chunk indexes of about 190,000 recent records), and an unknown id.
+func BenchmarkRecord(b *testing.B) {
+	db := openTest(b)
+	w := &liveWorkload{calls: 8, parts: 10, steps: 60}
+	ctx := context.Background()
+	appendN := func(n int) (first, last string) {
+		for i := range n {
+			batch := w.batch()
+			if i == 0 {
+				first = batch[0].ID
+			}
+			last = batch[len(batch)-1].ID
+			if _, err := db.Append(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return first, last
+	}
+	indexed, _ := appendN(50)
+	if err := db.flushIDs(ctx); err != nil {
+		b.Fatal(err)
+	}
+	_, recent := appendN(180)
+	for _, tc := range []struct{ name, id string }{{"indexed", indexed}, {"recent", recent}, {"unknown", "no-such-record"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				_, err := db.Record(ctx, tc.id)
+				if err != nil && tc.name != "unknown" {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+		})
+	}
+}

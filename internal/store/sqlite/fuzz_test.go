@@ -66,7 +66,14 @@ func FuzzPackedRows(f *testing.F) {
 			}
 		}
 		var es []metaEntry
-		if err := eachMeta(b, func(_ int, e metaEntry) bool { es = append(es, e); return true }); err == nil {
+		err := eachMeta(b, func(_ int, e metaEntry) bool { es = append(es, e); return true })
+		for i, e := range es {
+			// The fast search agrees with the full decoder.
+			if j, ferr := findMeta(b, e.id); ferr != nil || j > i || (j >= 0 && es[j].id != e.id) {
+				t.Fatalf("chunk index %x: findMeta(%q) = %d, %v; entry %d has it", b, e.id, j, ferr, i)
+			}
+		}
+		if err == nil {
 			var enc []byte
 			for _, e := range es {
 				enc = appendMeta(enc, e)

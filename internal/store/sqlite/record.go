@@ -178,6 +178,30 @@ func eachMeta(b []byte, fn func(idx int, e metaEntry) bool) error {
 	return nil
 }
 
+// findMeta returns the position of id in a chunk index, or -1; it reads the
+// index without allocating, since readers scan many of them.
+func findMeta(b []byte, id string) (int, error) {
+	for idx := 0; len(b) > 0; idx++ {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return -1, errBadMeta
+		}
+		if string(b[k:k+int(n)]) == id { // compared without a copy
+			return idx, nil
+		}
+		b = b[k+int(n):]
+		// cat, res, t, off, len: all varints (t signed, which does not
+		// change its length).
+		for range 5 {
+			if _, k = binary.Uvarint(b); k <= 0 {
+				return -1, errBadMeta
+			}
+			b = b[k:]
+		}
+	}
+	return -1, nil
+}
+
 // metaAt returns entry idx of a chunk index.
 func metaAt(meta []byte, idx int) (metaEntry, error) {
 	var out metaEntry
@@ -259,18 +283,12 @@ func scanRecentIDs(ctx context.Context, tx *sql.Tx, id string) (int64, bool, err
 	defer rows.Close()
 	for rows.Next() {
 		var chunk int64
-		var meta []byte
+		var meta sql.RawBytes // read in place: this loop may cover many chunks
 		if err := rows.Scan(&chunk, &meta); err != nil {
 			return 0, false, err
 		}
-		found := -1
-		if err := eachMeta(meta, func(idx int, e metaEntry) bool {
-			if e.id == id {
-				found = idx
-				return false
-			}
-			return true
-		}); err != nil {
+		found, err := findMeta(meta, id)
+		if err != nil {
 			return 0, false, err
 		}
 		if found >= 0 {

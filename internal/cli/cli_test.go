@@ -140,6 +140,18 @@ func TestIngestThenInspect(t *testing.T) {
 	if len(tl.Series) != 1 || len(tl.Series[0].Points) != 2 || tl.Series[0].Points[1].Value != 35 {
 		t.Errorf("series = %+v", tl.Series)
 	}
+	// P2P client rows carry no ParticipantId: they belong to the leg of
+	// their endpoint, the pre-call CallAgentInit included.
+	for _, e := range tl.Events {
+		if e.Kind == model.KindOperation || e.Kind == model.KindUFD {
+			if e.ParticipantID != "e1e1e1e1-0000-4000-8000-000000000001" {
+				t.Errorf("%s %s is attributed to %q, want endpoint 1's leg", e.Kind, e.Name, e.ParticipantID)
+			}
+		}
+	}
+	if len(tl.Series) == 1 && (tl.Series[0].ParticipantID != "e1e1e1e1-0000-4000-8000-000000000001" || !strings.Contains(tl.Series[0].StreamID, "e2e2e2e2")) {
+		t.Errorf("series belongs to %s / %s, want endpoint 1 receiving from endpoint 2", tl.Series[0].ParticipantID, tl.Series[0].StreamID)
+	}
 	for i := 1; i < len(tl.Events); i++ {
 		if tl.Events[i].Time.Before(tl.Events[i-1].Time) {
 			t.Errorf("timeline out of order at %d", i)

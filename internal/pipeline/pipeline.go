@@ -178,8 +178,8 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 		return sourceFailure(source, 0, err), nil
 	}
 
-	raw := make(chan chunk, 4)
-	normalized := make(chan chunk, 4)
+	raw := make(chan chunk, 16)
+	normalized := make(chan chunk, 16)
 	var readErr error
 
 	// Stage 1: frame records.

@@ -120,13 +120,23 @@ func Normalize(it ingest.Item) (model.Record, error) {
 		// its ClientInstanceId.
 		out.CallID = r.callID(slotCallID, "CallId", false)
 		out.Operation = r.operation(out.Time)
+		if out.CallID != "" {
+			// P2P client rows carry no ParticipantId; the leg is then
+			// known by its endpoint, as its summary row is. Operations
+			// before the call keep an empty participant: the store takes it
+			// from the client instance's call.
+			out.Operation.ParticipantID = model.ParticipantKey(out.Operation.ParticipantID, out.Operation.EndpointID, "", "")
+		}
 	case model.CatCallClientMediaStatsTimeSeries:
 		out.CallID = r.callID(slotCallID, "CallId", true)
 		out.Sample = r.sample(out.Time)
+		out.Sample.ParticipantID = model.ParticipantKey(out.Sample.ParticipantID, out.Sample.EndpointID, "", "")
+		out.Sample.RemoteParticipantID = model.ParticipantKey(out.Sample.RemoteParticipantID, out.Sample.RemoteEndpointID, "", "")
 	case model.CatCallSurvey:
 		// A survey's CorrelationId holds a participant id, not the call.
 		out.CallID = r.callID(slotCallID, "CallId", true)
 		out.Survey = r.survey()
+		out.Survey.ParticipantID = model.ParticipantKey(out.Survey.ParticipantID, r.text(slotEndpointID), "", "")
 	case model.CatCallAutomationOperational, model.CatCallAutomationMediaSummary,
 		model.CatCallAutomationStreamingUsage, model.CatCallRecordingSummary,
 		model.CatCallRecordingOperational, model.CatCallClosedCaptionsSummary:

@@ -510,6 +510,12 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 	return id, nil
 }
 
+// clientPlaceholder prefixes the client instance id that stands for the
+// participant of a series whose samples named none (P2P media stats carry
+// neither a participant nor an endpoint id); reads resolve it through the
+// client instance mapping, whichever record arrived first.
+const clientPlaceholder = "ci:"
+
 // seriesStream names the stream of a media-stats sample.
 func seriesStream(s *model.Sample) string {
 	id := string(s.MediaType) + "-" + string(s.Direction)
@@ -720,7 +726,11 @@ func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record,
 	if !ok {
 		return nil
 	}
-	sid, err := a.series(ctx, seriesKey{c.cid, s.ParticipantID, seriesStream(s), s.Metric})
+	spid := s.ParticipantID
+	if spid == "" && s.ClientInstanceID != "" {
+		spid = clientPlaceholder + s.ClientInstanceID
+	}
+	sid, err := a.series(ctx, seriesKey{c.cid, spid, seriesStream(s), s.Metric})
 	if err != nil {
 		return err
 	}

@@ -365,7 +365,10 @@ func (pm *pointMinute) flush(items []item, got, limit int) ([]item, int) {
 }
 
 func seriesOf(ctx context.Context, tx *sql.Tx, cid int64, pid string) ([]any, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT sid FROM series WHERE cid = ? AND pid = ?", cid, pid)
+	// A series of samples that named no participant is keyed by its client
+	// instance; it belongs to the participant that instance is mapped to.
+	rows, err := tx.QueryContext(ctx, `SELECT sid FROM series WHERE cid = ? AND (pid = ?
+		OR pid IN (SELECT '`+clientPlaceholder+`' || ci FROM client_map WHERE cid = ? AND pid = ?))`, cid, pid, cid, pid)
 	if err != nil {
 		return nil, fmt.Errorf("series: %w", err)
 	}
@@ -473,7 +476,9 @@ func describeSeries(ctx context.Context, tx *sql.Tx, cid int64, bySID map[int64]
 	if len(bySID) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT sid, pid, stream, metric FROM series WHERE cid = ?", cid)
+	rows, err := tx.QueryContext(ctx, `SELECT s.sid, COALESCE(m.pid, s.pid), s.stream, s.metric FROM series s
+		LEFT JOIN client_map m ON m.cid = s.cid AND s.pid = '`+clientPlaceholder+`' || m.ci
+		WHERE s.cid = ?`, cid)
 	if err != nil {
 		return fmt.Errorf("series: %w", err)
 	}
@@ -483,6 +488,9 @@ func describeSeries(ctx context.Context, tx *sql.Tx, cid int64, bySID map[int64]
 		var s model.Series
 		if err := rows.Scan(&sid, &s.ParticipantID, &s.StreamID, &s.Metric); err != nil {
 			return fmt.Errorf("series: %w", err)
+		}
+		if strings.HasPrefix(s.ParticipantID, clientPlaceholder) {
+			s.ParticipantID = "" // the client instance is not (yet) known
 		}
 		if i, ok := bySID[sid]; ok {
 			s.Points = series[i].Points

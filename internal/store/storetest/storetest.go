@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"OrderIndependence", testOrderIndependence},
 		{"UnlinkedOperations", testUnlinkedOperations},
 		{"UnlinkedOperationChoosesCall", testUnlinkedChoice},
+		{"SamplesWithoutParticipant", testSamplesWithoutParticipant},
 		{"SearchFiltersSortsPages", testSearch},
 		{"SearchQuery", testSearchQuery},
 		{"Timeline", testTimeline},
@@ -960,4 +961,31 @@ func truncate(b []byte) []byte {
 		return b[:80]
 	}
 	return b
+}
+
+// testSamplesWithoutParticipant: P2P media stats name neither a participant
+// nor an endpoint, only their client instance; they belong to the leg that
+// the instance's operations name, whichever arrives first.
+func testSamplesWithoutParticipant(t *testing.T, open func(t testing.TB) store.Store) {
+	recs := []model.Record{
+		summary("s-1", "p2p", "ep-a", at(0), at(0), 60),
+		op("o-1", "p2p", "ep-a", "ci-a", at(2), "Join"),
+		sample("m-1", "p2p", "", "ci-a", "ep-b", at(10), "JitterInMs", 12),
+		sample("m-2", "p2p", "", "ci-a", "ep-b", at(20), "JitterInMs", 40),
+	}
+	for name, order := range map[string][]int{"mapping first": {0, 1, 2, 3}, "samples first": {2, 3, 0, 1}} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			for _, i := range order {
+				appendOK(t, s, recs[i])
+			}
+			tl := timeline(t, s, store.TimelineQuery{CallID: "p2p", ParticipantID: "ep-a", Kinds: []string{model.KindMetric}})
+			if len(tl.Series) != 1 || tl.Series[0].ParticipantID != "ep-a" || len(tl.Series[0].Points) != 2 {
+				t.Fatalf("series of ep-a = %s", jsonOf(tl.Series))
+			}
+			if c := getCall(t, s, "p2p"); len(c.Participants) != 1 {
+				t.Errorf("participants = %v, want only ep-a", participantIDs(c))
+			}
+		})
+	}
 }

@@ -160,7 +160,7 @@ func TestSIGKILLDuringIngestLeavesAConsistentStore(t *testing.T) {
 	sc := bufio.NewScanner(stderr)
 	files := 0
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), "msg=ingested") {
+		if strings.Contains(sc.Text(), "msg=\"read source\"") {
 			files++
 			if files == 3 { // some batches are committed, most are not
 				break

@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"calldiag/internal/ingest"
 	"calldiag/internal/ingest/acs"
@@ -119,45 +118,40 @@ func New(app Appender, opts Options) *Pipeline {
 // IngestPaths ingests files and directories (walked recursively); "-" reads
 // stdin. A path that cannot be opened is an error of that source, reported
 // in the result like a bad record; the other paths are still ingested.
+// Batches span file boundaries, so many small files (hourly blobs) cost no
+// more transactions than one large one.
 func (p *Pipeline) IngestPaths(ctx context.Context, paths []string, stdin io.Reader) (Result, error) {
 	files, err := ingest.Files(paths)
 	if err != nil {
 		return Result{}, err
 	}
-	total := Result{Calls: []string{}, Errors: []ingest.RecordError{}}
-	for _, f := range files {
-		var res Result
+	srcs := make([]source, len(files))
+	for i, f := range files {
 		if f == "-" {
-			res, err = p.Ingest(ctx, stdin, "-")
-		} else {
-			res, err = p.ingestFile(ctx, f)
+			srcs[i] = source{name: "-", open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }}
+			continue
 		}
-		if err != nil {
-			return total, err
-		}
-		total.Merge(res, p.opts.MaxErrors)
+		srcs[i] = source{name: f, open: func() (io.ReadCloser, error) { return os.Open(f) }}
 	}
-	return total, nil
+	return p.run(ctx, srcs)
 }
 
-func (p *Pipeline) ingestFile(ctx context.Context, path string) (Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return sourceFailure(path, 0, err), nil
-	}
-	defer f.Close()
-	return p.Ingest(ctx, f, path)
+// Ingest reads one source to its end and appends its records. The error is
+// non-nil only when the store failed or ctx was cancelled; problems with the
+// input are reported in the Result.
+func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, name string) (Result, error) {
+	return p.run(ctx, []source{{name: name, open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}})
 }
 
-func sourceFailure(source string, line int, err error) Result {
-	return Result{
-		Read: 1, Rejected: 1, Calls: []string{},
-		Errors: []ingest.RecordError{{Source: source, Line: line, Reason: err.Error()}},
-	}
+// source is one input of a run.
+type source struct {
+	name string
+	open func() (io.ReadCloser, error)
 }
 
-// chunk is a slice of items read from the source, or of normalized records.
+// chunk is a slice of items read from a source, or of normalized records.
 type chunk struct {
+	source  string
 	items   []ingest.Item
 	records []model.Record
 	errs    []ingest.RecordError
@@ -165,61 +159,33 @@ type chunk struct {
 
 const chunkSize = 256
 
-// Ingest reads one source to its end and appends its records. The error is
-// non-nil only when the store failed or ctx was cancelled; problems with the
-// input are reported in the Result.
-func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Result, error) {
+// run reads the sources one after the other through three stages — framing,
+// mapping to the model (Workers goroutines), batching and appending — so
+// that reading, mapping and the store's work overlap.
+func (p *Pipeline) run(ctx context.Context, srcs []source) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	res := Result{Calls: []string{}, Errors: []ingest.RecordError{}}
-	rd, err := ingest.NewReader(r, source, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes, CSVColumns: acs.CSVColumns()})
-	if err != nil {
-		return sourceFailure(source, 0, err), nil
-	}
-
 	raw := make(chan chunk, 16)
 	normalized := make(chan chunk, 16)
 	var readErr error
 
-	// Stage 1: frame records.
+	// Stage 1: frame records, source by source.
 	go func() {
 		defer close(raw)
-		c := chunk{}
-		var lastLine int
-		for {
-			it, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			var re *ingest.RecordError
-			if errors.As(err, &re) {
-				c.errs = append(c.errs, *re)
-				lastLine = re.Line
-				continue
-			}
-			if err != nil {
-				// A fatal error of this source: keep what was read and report it.
-				c.errs = append(c.errs, ingest.RecordError{Source: source, Line: lastLine + 1, Reason: err.Error()})
-				break
-			}
-			lastLine = it.Line
-			c.items = append(c.items, it)
-			if len(c.items) >= chunkSize {
-				select {
-				case raw <- c:
-				case <-ctx.Done():
-					readErr = ctx.Err()
-					return
-				}
-				c = chunk{}
-			}
-		}
-		if len(c.items) > 0 || len(c.errs) > 0 {
+		send := func(c chunk) bool {
 			select {
 			case raw <- c:
+				return true
 			case <-ctx.Done():
 				readErr = ctx.Err()
+				return false
+			}
+		}
+		for _, src := range srcs {
+			if !p.readSource(ctx, src, send) {
+				return
 			}
 		}
 	}()
@@ -231,7 +197,7 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 		go func() {
 			defer wg.Done()
 			for c := range raw {
-				out := chunk{errs: c.errs, records: make([]model.Record, 0, len(c.items))}
+				out := chunk{source: c.source, errs: c.errs, records: make([]model.Record, 0, len(c.items))}
 				for i := range c.items {
 					rec, err := acs.Normalize(c.items[i])
 					if err != nil {
@@ -239,7 +205,7 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 						if errors.As(err, &re) {
 							out.errs = append(out.errs, *re)
 						} else {
-							out.errs = append(out.errs, ingest.RecordError{Source: source, Line: c.items[i].Line, Reason: err.Error()})
+							out.errs = append(out.errs, ingest.RecordError{Source: c.source, Line: c.items[i].Line, Reason: err.Error()})
 						}
 						continue
 					}
@@ -259,14 +225,14 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 	var errs []ingest.RecordError
 	batch := make([]model.Record, 0, p.opts.BatchSize)
 	calls := map[string]struct{}{}
-	var records atomic.Int64
+	var records int
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		ar, err := p.app.Append(ctx, batch)
 		if err != nil {
-			return fmt.Errorf("append batch of %d records from %s: %w", len(batch), source, err)
+			return fmt.Errorf("append batch of %d records: %w", len(batch), err)
 		}
 		for i := range batch {
 			isNew := i >= len(ar.New) || ar.New[i]
@@ -302,9 +268,9 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 				}
 			}
 		}
-		n := records.Add(int64(len(c.records) + len(c.errs)))
+		records += len(c.records) + len(c.errs)
 		if p.opts.Progress != nil {
-			p.opts.Progress(Progress{Source: source, Records: int(n)})
+			p.opts.Progress(Progress{Source: c.source, Records: records})
 		}
 	}
 	if appendErr == nil {
@@ -320,11 +286,22 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 		return res, err
 	}
 
-	sort.Slice(errs, func(i, j int) bool {
-		if errs[i].Line != errs[j].Line {
-			return errs[i].Line < errs[j].Line
+	// Errors are listed by source (in the order read), then line.
+	order := make(map[string]int, len(srcs))
+	for i, s := range srcs {
+		if _, ok := order[s.name]; !ok {
+			order[s.name] = i
 		}
-		return errs[i].Field < errs[j].Field
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		if a.Source != b.Source {
+			return order[a.Source] < order[b.Source]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Field < b.Field
 	})
 	if len(errs) > p.opts.MaxErrors {
 		errs = errs[:p.opts.MaxErrors]
@@ -336,9 +313,64 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, source string) (Resu
 		res.Calls = append(res.Calls, id)
 	}
 	sort.Strings(res.Calls)
-	p.log.Info("ingested", "source", source, "read", res.Read, "stored", res.Stored,
+	p.log.Info("ingested", "sources", len(srcs), "read", res.Read, "stored", res.Stored,
 		"duplicates", res.Duplicates, "unknown_category", res.UnknownCategory, "rejected", res.Rejected)
 	return res, nil
+}
+
+// readSource frames one source into chunks handed to send. It reports a
+// source that cannot be opened or read as a record error of that source.
+// It returns false when the run is cancelled.
+func (p *Pipeline) readSource(ctx context.Context, src source, send func(chunk) bool) bool {
+	fail := func(line int, err error) bool {
+		return send(chunk{source: src.name, errs: []ingest.RecordError{{Source: src.name, Line: line, Reason: err.Error()}}})
+	}
+	rc, err := src.open()
+	if err != nil {
+		return fail(0, err)
+	}
+	defer rc.Close()
+	rd, err := ingest.NewReader(rc, src.name, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes, CSVColumns: acs.CSVColumns()})
+	if err != nil {
+		return fail(0, err)
+	}
+	c := chunk{source: src.name}
+	var lastLine, items, bad int
+	for {
+		it, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *ingest.RecordError
+		if errors.As(err, &re) {
+			c.errs = append(c.errs, *re)
+			lastLine = re.Line
+			bad++
+			continue
+		}
+		if err != nil {
+			// A fatal error of this source: keep what was read and report it.
+			c.errs = append(c.errs, ingest.RecordError{Source: src.name, Line: lastLine + 1, Reason: err.Error()})
+			bad++
+			break
+		}
+		lastLine = it.Line
+		items++
+		c.items = append(c.items, it)
+		if len(c.items) >= chunkSize {
+			if !send(c) {
+				return false
+			}
+			c = chunk{source: src.name}
+		}
+	}
+	if len(c.items) > 0 || len(c.errs) > 0 {
+		if !send(c) {
+			return false
+		}
+	}
+	p.log.Info("read source", "source", src.name, "format", string(rd.Format()), "records", items, "unreadable", bad)
+	return ctx.Err() == nil
 }
 
 func mergeSorted(a, b []string) []string {

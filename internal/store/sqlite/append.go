@@ -138,8 +138,10 @@ type appender struct {
 	firstChunk, lastChunk int64
 
 	stored, dups int
-	added        []idSeq // ids stored by this batch
-	isNew        []bool  // per record of the batch: stored (not a duplicate)
+	added        []idSeq  // ids stored by this batch
+	newRuns      []*idRun // id runs written by this transaction
+	droppedRuns  map[int64]bool
+	isNew        []bool // per record of the batch: stored (not a duplicate)
 	newCallCount int
 }
 
@@ -267,8 +269,8 @@ func (a *appender) freshRecords(ctx context.Context, batch []model.Record) ([]*m
 	}
 	a.isNew = make([]bool, len(batch))
 	fresh := make([]*model.Record, 0, len(first))
-	for _, i := range first {
-		if !existing[batch[i].ID] {
+	for j, i := range first {
+		if !existing[j] {
 			a.isNew[i] = true
 			fresh = append(fresh, &batch[i])
 		}
@@ -553,7 +555,7 @@ func (a *appender) add(ctx context.Context, r *model.Record, ref blobRef) error 
 		cid = a.cidOf(r.CallID)
 		c = a.calls[cid]
 	}
-	a.added = append(a.added, idSeq{r.ID, ref.seq})
+	a.added = append(a.added, idSeq{keyOf(r.ID), ref.seq})
 	chunk, _ := chunkOf(ref.seq)
 	g := a.chunks.groups[chunk-a.firstChunk]
 	g.cid = cid

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"math"
 )
 
@@ -33,6 +34,14 @@ func comparePoints(a, b point) int {
 		return cmpInt(a.h, b.h)
 	}
 	return cmpInt(a.seq, b.seq)
+}
+
+// idHash is the 64-bit hash of a record id that orders points of the same
+// time.
+func idHash(id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return int64(h.Sum64())
 }
 
 func cmpInt(a, b int64) int {

@@ -1,13 +1,16 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"math/bits"
 	"slices"
+	"sort"
 )
 
 // Record ids are content hashes, so they arrive in random order. Putting
@@ -15,109 +18,189 @@ import (
 // page write per record. Instead the writer keeps the ids of the newest
 // chunks in memory and every memLimit records writes them out as one sorted
 // run; runs of a tier are merged into one run of the next tier when
-// runsPerTier of them have gathered, so a lookup visits a few runs and every
-// id is rewritten only a few times.
+// runsPerTier of them have gathered, so every id is rewritten only a few
+// times. The writer keeps, per run, the first key of every page and a Bloom
+// filter, so checking a batch costs one page read per id that is likely
+// stored and nothing for the others.
 const (
 	memLimit    = 200_000
 	runsPerTier = 4
-	pageEntries = 56 // entries per id_pages row, so that a row fits in one SQLite page
-	entrySize   = 16 // hash and seq, 8 bytes each
+	pageEntries = 36 // entries per id_pages row, so that a row fits in one SQLite page
+	entrySize   = 24 // key (16 bytes) and seq (8)
 )
 
-// idIndex is the writer's view of the record ids.
-type idIndex struct {
-	limit  int // memLimit; smaller in tests
-	valid  bool
-	upto   int64            // index_upto: the ids of chunks up to this one are in runs
-	loaded int64            // highest chunk whose ids are in mem
-	mem    map[string]int64 // id -> seq of the records of chunks after upto
-	bloom  *bloom           // the hashes in runs; nil until built
+// idKey is the identity a record id is indexed by. An id in the ingest's
+// form, 32 lower-case hex digits, is its own 128 bits; any other id is the
+// first 128 bits of its SHA-256, marked as hashed so that it never equals
+// the key of a hex id.
+type idKey struct {
+	hi, lo uint64
+	hashed bool
 }
 
-// idHash is the 64-bit hash records are indexed by.
-func idHash(id string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return int64(h.Sum64())
+// hashedBit marks, in the seq field of a stored entry, a hashed key.
+const hashedBit = uint64(1) << 63
+
+func keyOf(id string) idKey {
+	if len(id) == 32 {
+		hi, okHi := parseHex64(id[:16])
+		lo, okLo := parseHex64(id[16:])
+		if okHi && okLo {
+			return idKey{hi: hi, lo: lo}
+		}
+	}
+	s := sha256.Sum256([]byte(id))
+	return idKey{hi: binary.BigEndian.Uint64(s[:8]), lo: binary.BigEndian.Uint64(s[8:16]), hashed: true}
 }
 
-// bloom is a Bloom filter over the hashes in the runs: a new record id, the
-// common case, is then known to be new without a lookup.
+// parseHex64 reads 16 lower-case hex digits; upper case is refused so that
+// two different ids never share a key.
+func parseHex64(s string) (uint64, bool) {
+	var v uint64
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			v = v<<4 | uint64(c-'0')
+		case 'a' <= c && c <= 'f':
+			v = v<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+func compareKeys(a, b idKey) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.lo, b.lo); c != 0 {
+		return c
+	}
+	switch {
+	case a.hashed == b.hashed:
+		return 0
+	case b.hashed:
+		return -1
+	}
+	return 1
+}
+
+// mix spreads a key's bits for the Bloom filters, which must work even for
+// hex ids that are not random.
+func (k idKey) mix() uint64 {
+	h := (k.hi ^ bits.RotateLeft64(k.lo, 32)) * 0x9e3779b97f4a7c15
+	if k.hashed {
+		h = ^h
+	}
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+// pageFirst is the value of id_pages.first for a page whose first key has
+// the given high half: flipping the sign bit makes SQLite's signed order
+// the unsigned order of the keys.
+func pageFirst(hi uint64) int64 { return int64(hi ^ 1<<63) }
+
+// bloom is a blocked Bloom filter over the keys of one run: every key sets
+// one bit in each of the eight words of one 64-byte block, so a check
+// touches one cache line.
 type bloom struct {
-	bits []uint64
-	mask uint64
-	n    int
+	words  []uint64
+	blocks uint64
 }
 
-// bloomBitsPer is the filter size per entry; with four probes about one
-// lookup in 400 is a false alarm.
+// bloomBitsPer is the filter size per entry: about one check in a thousand
+// is a false alarm.
 const bloomBitsPer = 16
 
+var bloomSalts = [8]uint32{0x7ee14c87, 0x924f87b1, 0x5591a6a9, 0x1646c94d, 0x6ad96549, 0xfb29f76f, 0x0d25208b, 0xb93dff69}
+
 func newBloom(n int) *bloom {
-	m := uint64(1 << 20)
-	for m < uint64(n)*bloomBitsPer*2 {
-		m <<= 1
-	}
-	return &bloom{bits: make([]uint64, m/64), mask: m - 1}
+	blocks := max(1, (n*bloomBitsPer+511)/512)
+	return &bloom{words: make([]uint64, 8*blocks), blocks: uint64(blocks)}
 }
 
-func (b *bloom) probes(h int64, fn func(pos uint64) bool) bool {
-	x := uint64(h)
-	d := (x*0x9e3779b97f4a7c15)>>32 | 1
-	for i := range uint64(4) {
-		if !fn((x + i*d) & b.mask) {
+func (b *bloom) block(h uint64) []uint64 {
+	i := (h >> 32) * b.blocks >> 32
+	return b.words[i*8 : i*8+8]
+}
+
+func (b *bloom) add(h uint64) {
+	blk, x := b.block(h), uint32(h)
+	for i, s := range bloomSalts {
+		blk[i] |= 1 << (x * s >> 26)
+	}
+}
+
+func (b *bloom) has(h uint64) bool {
+	blk, x := b.block(h), uint32(h)
+	for i, s := range bloomSalts {
+		if blk[i]&(1<<(x*s>>26)) == 0 {
 			return false
 		}
 	}
 	return true
 }
 
-func (b *bloom) add(h int64) {
-	b.probes(h, func(pos uint64) bool {
-		b.bits[pos/64] |= 1 << (pos % 64)
-		return true
-	})
-	b.n++
-}
-
-func (b *bloom) has(h int64) bool {
-	return b.probes(h, func(pos uint64) bool { return b.bits[pos/64]&(1<<(pos%64)) != 0 })
-}
-
-// full reports that the filter has reached its planned load.
-func (b *bloom) full() bool { return uint64(b.n)*bloomBitsPer > b.mask+1 }
-
-// indexEntry is one id in a run: its hash and its record's seq.
+// indexEntry is one id in a run: its key and its record's seq.
 type indexEntry struct {
-	h, seq int64
+	key idKey
+	seq int64
 }
 
 func compareEntries(a, b indexEntry) int {
-	if c := cmpInt(a.h, b.h); c != 0 {
+	if c := compareKeys(a.key, b.key); c != 0 {
 		return c
 	}
-	return cmpInt(a.seq, b.seq)
+	return cmp.Compare(a.seq, b.seq)
 }
 
-func encodeEntries(es []indexEntry) []byte {
-	b := make([]byte, 0, len(es)*entrySize)
-	for _, e := range es {
-		b = binary.LittleEndian.AppendUint64(b, uint64(e.h))
-		b = binary.LittleEndian.AppendUint64(b, uint64(e.seq))
+func appendEntry(b []byte, e indexEntry) []byte {
+	b = binary.BigEndian.AppendUint64(b, e.key.hi)
+	b = binary.BigEndian.AppendUint64(b, e.key.lo)
+	s := uint64(e.seq)
+	if e.key.hashed {
+		s |= hashedBit
 	}
-	return b
+	return binary.BigEndian.AppendUint64(b, s)
+}
+
+// entryAt decodes entry i of a page; the page length must be a multiple of
+// entrySize.
+func entryAt(page []byte, i int) indexEntry {
+	b := page[i*entrySize : (i+1)*entrySize]
+	s := binary.BigEndian.Uint64(b[16:])
+	return indexEntry{
+		key: idKey{hi: binary.BigEndian.Uint64(b), lo: binary.BigEndian.Uint64(b[8:]), hashed: s&hashedBit != 0},
+		seq: int64(s &^ hashedBit),
+	}
 }
 
 var errBadPage = errors.New("corrupt id page")
 
-func decodeEntries(b []byte, es []indexEntry) ([]indexEntry, error) {
-	if len(b)%entrySize != 0 {
-		return es, errBadPage
+func checkPage(page []byte) error {
+	if len(page) == 0 || len(page)%entrySize != 0 {
+		return errBadPage
 	}
-	for ; len(b) > 0; b = b[entrySize:] {
-		es = append(es, indexEntry{int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))})
+	return nil
+}
+
+// findEntry looks for a key in a page, in place.
+func findEntry(page []byte, k idKey) (int64, bool, error) {
+	if err := checkPage(page); err != nil {
+		return 0, false, err
 	}
-	return es, nil
+	n := len(page) / entrySize
+	i := sort.Search(n, func(i int) bool { return compareKeys(entryAt(page, i).key, k) >= 0 })
+	if i < n {
+		if e := entryAt(page, i); e.key == k {
+			return e.seq, true, nil
+		}
+	}
+	return 0, false, nil
 }
 
 // rowQuerier runs a single-row query.
@@ -126,23 +209,10 @@ type rowQuerier func(ctx context.Context, query string, args ...any) interface{ 
 // rowsQuerier runs a query.
 type rowsQuerier func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 
-// recordID returns the id of the record with the given seq.
-func recordID(ctx context.Context, q rowQuerier, seq int64) (string, error) {
-	chunk, idx := chunkOf(seq)
-	var meta []byte
-	if err := q(ctx, qChunkMeta, chunk).Scan(&meta); err != nil {
-		return "", fmt.Errorf("read chunk %d: %w", chunk, err)
-	}
-	e, err := metaAt(meta, idx)
-	if err != nil {
-		return "", fmt.Errorf("read chunk %d: %w", chunk, err)
-	}
-	return e.id, nil
-}
-
-// lookupID finds the seq of the record with the given id in the runs.
+// lookupID finds the seq of the record with the given id in the runs, for
+// a reader, which has none of the writer's memory: one page query per run.
 func lookupID(ctx context.Context, q rowQuerier, qs rowsQuerier, id string) (int64, bool, error) {
-	h := idHash(id)
+	k := keyOf(id)
 	rows, err := qs(ctx, qRuns)
 	if err != nil {
 		return 0, false, fmt.Errorf("list id runs: %w", err)
@@ -160,33 +230,48 @@ func lookupID(ctx context.Context, q rowQuerier, qs rowsQuerier, id string) (int
 	if err := rows.Err(); err != nil {
 		return 0, false, fmt.Errorf("list id runs: %w", err)
 	}
-	var es []indexEntry
 	for _, run := range runs {
 		var data []byte
-		err := q(ctx, qRunPage, run, h).Scan(&data)
+		err := q(ctx, qRunPage, run, pageFirst(k.hi)).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return 0, false, fmt.Errorf("read id run %d: %w", run, err)
 		}
-		if es, err = decodeEntries(data, es[:0]); err != nil {
+		seq, ok, err := findEntry(data, k)
+		if err != nil {
 			return 0, false, fmt.Errorf("read id run %d: %w", run, err)
 		}
-		for _, e := range es {
-			if e.h != h {
-				continue
-			}
-			stored, err := recordID(ctx, q, e.seq)
-			if err != nil {
-				return 0, false, err
-			}
-			if stored == id {
-				return e.seq, true, nil
-			}
+		if ok {
+			return seq, true, nil
 		}
 	}
 	return 0, false, nil
+}
+
+// idRun is the writer's summary of one run.
+type idRun struct {
+	run    int64
+	firsts []uint64 // high half of the first key of every page, ascending
+	filter *bloom
+}
+
+// pageOf returns the page that would hold a key with the given high half,
+// or -1: pages never split keys with the same high half.
+func (r *idRun) pageOf(hi uint64) int {
+	return sort.Search(len(r.firsts), func(i int) bool { return r.firsts[i] > hi }) - 1
+}
+
+// idIndex is the writer's view of the record ids.
+type idIndex struct {
+	limit    int // memLimit; smaller in tests
+	valid    bool
+	upto     int64           // index_upto: the ids of chunks up to this one are in runs
+	loaded   int64           // highest chunk whose ids are in mem
+	mem      map[idKey]int64 // key -> seq of the records of chunks after upto
+	haveRuns bool            // runs is loaded
+	runs     []*idRun        // newest first
 }
 
 // syncIndex brings the in-memory ids up to date with the store; another
@@ -199,12 +284,12 @@ func (a *appender) syncIndex(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("read index state: %w", err)
 	}
 	if !ix.valid || upto != ix.upto || last < ix.loaded {
-		ix.mem = make(map[string]int64)
+		ix.mem = make(map[idKey]int64)
 		ix.upto, ix.loaded, ix.valid = upto, upto, true
-		ix.bloom = nil
+		ix.runs, ix.haveRuns = nil, false
 	}
-	if ix.bloom == nil {
-		if err := a.buildBloom(ctx); err != nil {
+	if !ix.haveRuns {
+		if err := a.loadRuns(ctx); err != nil {
 			ix.valid = false
 			return 0, fmt.Errorf("read record index: %w", err)
 		}
@@ -218,31 +303,49 @@ func (a *appender) syncIndex(ctx context.Context) (int64, error) {
 	return last + 1, nil
 }
 
-func (a *appender) buildBloom(ctx context.Context) error {
-	var n int
-	if err := a.queryRow(ctx, qIndexCount).Scan(&n); err != nil {
+// loadRuns reads every run once, to build its page list and filter.
+func (a *appender) loadRuns(ctx context.Context) error {
+	byID := make(map[int64]*idRun)
+	var runs []*idRun
+	err := a.collect(ctx, qRunSizes, nil, func(rows *sql.Rows) error {
+		var run int64
+		var n int
+		if err := rows.Scan(&run, &n); err != nil {
+			return err
+		}
+		r := &idRun{run: run, filter: newBloom(n), firsts: make([]uint64, 0, n/pageEntries+1)}
+		byID[run] = r
+		runs = append(runs, r)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	b := newBloom(n + a.db.ix.limit)
-	var es []indexEntry
-	err := a.collect(ctx, qAllPages, nil, func(rows *sql.Rows) error {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
+	var cur *idRun
+	err = a.collect(ctx, qAllPages, nil, func(rows *sql.Rows) error {
+		var run, first int64
+		var data sql.RawBytes
+		if err := rows.Scan(&run, &first, &data); err != nil {
 			return err
 		}
-		var err error
-		if es, err = decodeEntries(data, es[:0]); err != nil {
-			return err
+		if cur == nil || cur.run != run {
+			if cur = byID[run]; cur == nil {
+				return fmt.Errorf("id page of unknown run %d", run)
+			}
 		}
-		for _, e := range es {
-			b.add(e.h)
+		if err := checkPage(data); err != nil {
+			return fmt.Errorf("id run %d: %w", run, err)
+		}
+		cur.firsts = append(cur.firsts, uint64(first)^1<<63)
+		for i := range len(data) / entrySize {
+			cur.filter.add(entryAt(data, i).key.mix())
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	a.db.ix.bloom = b
+	a.db.ix.runs, a.db.ix.haveRuns = runs, true
 	return nil
 }
 
@@ -255,7 +358,7 @@ func (a *appender) loadRecentIDs(ctx context.Context) error {
 			return err
 		}
 		if err := eachMeta(meta, func(idx int, e metaEntry) bool {
-			ix.mem[e.id] = chunk<<seqShift | int64(idx)
+			ix.mem[keyOf(e.id)] = chunk<<seqShift | int64(idx)
 			return true
 		}); err != nil {
 			return fmt.Errorf("chunk %d: %w", chunk, err)
@@ -265,25 +368,97 @@ func (a *appender) loadRecentIDs(ctx context.Context) error {
 	})
 }
 
-// storedIDs returns which of ids are already stored.
-func (a *appender) storedIDs(ctx context.Context, ids []string) (map[string]bool, error) {
-	found := make(map[string]bool)
+// candidate is an id of a batch that a run's filter lets through.
+type candidate struct {
+	page int // in the run
+	i    int // in the batch
+}
+
+// storedIDs reports which of ids are already stored. The ids not in memory
+// are looked up run by run, newest first, each in the runs whose filter
+// lets it through, reading each needed page once.
+func (a *appender) storedIDs(ctx context.Context, ids []string) ([]bool, error) {
 	ix := &a.db.ix
-	q, qs := a.queryRowFunc(), a.queryFunc()
-	for _, id := range ids {
-		if _, ok := ix.mem[id]; ok {
-			found[id] = true
+	found := make([]bool, len(ids))
+	keys := make([]idKey, len(ids))
+	mixed := make([]uint64, len(ids))
+	var pending []int
+	for i, id := range ids {
+		k := keyOf(id)
+		if _, ok := ix.mem[k]; ok {
+			found[i] = true
 			continue
 		}
-		if !ix.bloom.has(idHash(id)) {
+		keys[i], mixed[i] = k, k.mix()
+		pending = append(pending, i)
+	}
+	var cands []candidate
+	var pages []int
+	var args []any
+	for _, r := range ix.runs {
+		if len(pending) == 0 {
+			break
+		}
+		cands = cands[:0]
+		for _, i := range pending {
+			if r.filter.has(mixed[i]) {
+				if p := r.pageOf(keys[i].hi); p >= 0 {
+					cands = append(cands, candidate{p, i})
+				}
+			}
+		}
+		if len(cands) == 0 {
 			continue
 		}
-		_, ok, err := lookupID(ctx, q, qs, id)
-		if err != nil {
-			return nil, fmt.Errorf("check ids: %w", err)
+		slices.SortFunc(cands, func(x, y candidate) int { return cmp.Compare(x.page, y.page) })
+		pages = pages[:0]
+		for j, c := range cands {
+			if j == 0 || c.page != cands[j-1].page {
+				pages = append(pages, c.page)
+			}
 		}
-		if ok {
-			found[id] = true
+		hit := false
+		for len(pages) > 0 {
+			n, query := pageQuery(len(pages))
+			args = append(args[:0], r.run)
+			for _, p := range pages[:n] {
+				args = append(args, pageFirst(r.firsts[p]))
+			}
+			pages = pages[n:]
+			got := 0
+			err := a.collect(ctx, query, args, func(rows *sql.Rows) error {
+				var first int64
+				var data sql.RawBytes
+				if err := rows.Scan(&first, &data); err != nil {
+					return err
+				}
+				got++
+				p := r.pageOf(uint64(first) ^ 1<<63)
+				j, _ := slices.BinarySearchFunc(cands, p, func(c candidate, p int) int { return cmp.Compare(c.page, p) })
+				for ; j < len(cands) && cands[j].page == p; j++ {
+					i := cands[j].i
+					_, ok, err := findEntry(data, keys[i])
+					if err != nil {
+						return err
+					}
+					if ok {
+						found[i], hit = true, true
+					}
+				}
+				return nil
+			})
+			if err == nil && got != n {
+				// The pages are known to exist; if not, the store changed
+				// under this index, which is then reloaded.
+				ix.valid = false
+				err = fmt.Errorf("%d of %d pages missing", n-got, n)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("check ids: read id run %d: %w", r.run, err)
+			}
+		}
+		if hit {
+			pending = slices.DeleteFunc(pending, func(i int) bool { return found[i] })
 		}
 	}
 	return found, nil
@@ -303,21 +478,9 @@ func (a *appender) collect(ctx context.Context, query string, args []any, scan f
 	return rows.Err()
 }
 
-func (a *appender) queryRowFunc() rowQuerier {
-	return func(ctx context.Context, query string, args ...any) interface{ Scan(...any) error } {
-		return a.queryRow(ctx, query, args...)
-	}
-}
-
-func (a *appender) queryFunc() rowsQuerier {
-	return func(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-		return a.query(ctx, query, args...)
-	}
-}
-
-// idSeq is a record id with its seq.
+// idSeq is a stored record's key with its seq.
 type idSeq struct {
-	id  string
+	key idKey
 	seq int64
 }
 
@@ -329,7 +492,7 @@ func (db *DB) remember(ctx context.Context, added []idSeq, last int64) {
 		return
 	}
 	for _, a := range added {
-		ix.mem[a.id] = a.seq
+		ix.mem[a.key] = a.seq
 	}
 	ix.loaded = max(ix.loaded, last)
 	if len(ix.mem) < ix.limit {
@@ -345,9 +508,12 @@ func (db *DB) remember(ctx context.Context, added []idSeq, last int64) {
 // flushIDs writes the in-memory ids as a new run and merges full tiers.
 func (db *DB) flushIDs(ctx context.Context) error {
 	ix := &db.ix
+	if !ix.valid || len(ix.mem) == 0 {
+		return nil
+	}
 	entries := make([]indexEntry, 0, len(ix.mem))
-	for id, seq := range ix.mem {
-		entries = append(entries, indexEntry{idHash(id), seq})
+	for k, seq := range ix.mem {
+		entries = append(entries, indexEntry{k, seq})
 	}
 	slices.SortFunc(entries, compareEntries)
 	tx, err := db.w.BeginTx(ctx, nil)
@@ -365,7 +531,16 @@ func (db *DB) flushIDs(ctx context.Context) error {
 		ix.valid = false // another process wrote a run; reload on the next append
 		return nil
 	}
-	if err := a.writeRun(ctx, 0, entries); err != nil {
+	w, err := a.newRunWriter(ctx, 0, len(entries))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := w.add(ctx, e); err != nil {
+			return err
+		}
+	}
+	if err := w.finish(ctx); err != nil {
 		return err
 	}
 	if err := a.compactRuns(ctx); err != nil {
@@ -378,38 +553,84 @@ func (db *DB) flushIDs(ctx context.Context) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	ix.upto = ix.loaded
-	ix.mem = make(map[string]int64)
-	for _, e := range entries {
-		ix.bloom.add(e.h)
-	}
-	if ix.bloom.full() {
-		ix.bloom = nil // rebuilt larger on the next append
+	ix.mem = make(map[idKey]int64)
+	if ix.haveRuns {
+		ix.runs = slices.DeleteFunc(ix.runs, func(r *idRun) bool { return a.droppedRuns[r.run] })
+		for _, r := range a.newRuns {
+			if !a.droppedRuns[r.run] {
+				ix.runs = append(ix.runs, r)
+			}
+		}
+		slices.SortFunc(ix.runs, func(x, y *idRun) int { return cmp.Compare(y.run, x.run) })
 	}
 	return nil
 }
 
-// writeRun stores sorted entries as a new run of the given tier.
-func (a *appender) writeRun(ctx context.Context, tier int, entries []indexEntry) error {
-	res, err := a.exec(ctx, qInsertRun, tier, len(entries))
+// runWriter writes sorted entries as the pages of a new run and builds the
+// run's summary as it goes.
+type runWriter struct {
+	a    *appender
+	r    *idRun
+	n    int // entries written
+	page []indexEntry
+	buf  []byte
+}
+
+// newRunWriter starts a run of the given tier that will hold about n entries.
+func (a *appender) newRunWriter(ctx context.Context, tier, n int) (*runWriter, error) {
+	res, err := a.exec(ctx, qInsertRun, tier, n)
 	if err != nil {
-		return fmt.Errorf("write id run: %w", err)
+		return nil, fmt.Errorf("write id run: %w", err)
 	}
 	run, err := res.LastInsertId()
 	if err != nil {
+		return nil, fmt.Errorf("write id run: %w", err)
+	}
+	r := &idRun{run: run, filter: newBloom(n), firsts: make([]uint64, 0, n/pageEntries+1)}
+	return &runWriter{a: a, r: r, page: make([]indexEntry, 0, pageEntries)}, nil
+}
+
+// add appends the next entry; entries must come in order.
+func (w *runWriter) add(ctx context.Context, e indexEntry) error {
+	// Keys with the same high half stay on one page, so a lookup reads
+	// only the page whose first key is the greatest not above its own.
+	if len(w.page) >= pageEntries && e.key.hi != w.page[len(w.page)-1].key.hi {
+		if err := w.flushPage(ctx); err != nil {
+			return err
+		}
+	}
+	w.page = append(w.page, e)
+	w.r.filter.add(e.key.mix())
+	w.n++
+	return nil
+}
+
+func (w *runWriter) flushPage(ctx context.Context) error {
+	if len(w.page) == 0 {
+		return nil
+	}
+	w.buf = w.buf[:0]
+	for _, e := range w.page {
+		w.buf = appendEntry(w.buf, e)
+	}
+	hi := w.page[0].key.hi
+	if _, err := w.a.exec(ctx, qInsertPage, w.r.run, pageFirst(hi), w.buf); err != nil {
 		return fmt.Errorf("write id run: %w", err)
 	}
-	for len(entries) > 0 {
-		n := min(pageEntries, len(entries))
-		// Entries with the same hash stay on one page, so a lookup reads
-		// only the page whose first hash is the greatest not above its own.
-		for n < len(entries) && entries[n].h == entries[n-1].h {
-			n++
-		}
-		if _, err := a.exec(ctx, qInsertPage, run, entries[0].h, encodeEntries(entries[:n])); err != nil {
-			return fmt.Errorf("write id run: %w", err)
-		}
-		entries = entries[n:]
+	w.r.firsts = append(w.r.firsts, hi)
+	w.page = w.page[:0]
+	return nil
+}
+
+// finish writes the last page and records the run as written.
+func (w *runWriter) finish(ctx context.Context) error {
+	if err := w.flushPage(ctx); err != nil {
+		return err
 	}
+	if _, err := w.a.exec(ctx, qSetRunSize, w.n, w.r.run); err != nil {
+		return fmt.Errorf("write id run: %w", err)
+	}
+	w.a.newRuns = append(w.a.newRuns, w.r)
 	return nil
 }
 
@@ -426,37 +647,133 @@ func (a *appender) compactRuns(ctx context.Context) error {
 			return fmt.Errorf("find id runs to merge: %w", err)
 		}
 		var runs []int64
+		total := 0
 		if err := a.collect(ctx, qRunsOfTier, []any{tier, runsPerTier}, func(rows *sql.Rows) error {
 			var run int64
-			err := rows.Scan(&run)
+			var n int
+			err := rows.Scan(&run, &n)
 			runs = append(runs, run)
+			total += n
 			return err
 		}); err != nil {
 			return fmt.Errorf("find id runs to merge: %w", err)
 		}
-		var merged []indexEntry
-		for _, run := range runs {
-			if err := a.collect(ctx, qRunPages, []any{run}, func(rows *sql.Rows) error {
-				var data []byte
-				if err := rows.Scan(&data); err != nil {
-					return err
-				}
-				var err error
-				merged, err = decodeEntries(data, merged)
-				return err
-			}); err != nil {
-				return fmt.Errorf("read id run %d: %w", run, err)
-			}
-			if _, err := a.exec(ctx, qDeleteRunPages, run); err != nil {
-				return fmt.Errorf("drop id run %d: %w", run, err)
-			}
-			if _, err := a.exec(ctx, qDeleteRun, run); err != nil {
-				return fmt.Errorf("drop id run %d: %w", run, err)
-			}
-		}
-		slices.SortFunc(merged, compareEntries)
-		if err := a.writeRun(ctx, tier+1, merged); err != nil {
+		if err := a.mergeRuns(ctx, tier+1, runs, total); err != nil {
 			return err
 		}
 	}
 }
+
+// mergeRuns writes the entries of runs as one run of the given tier and
+// drops them. It streams: memory holds one page per run, whatever their size.
+func (a *appender) mergeRuns(ctx context.Context, tier int, runs []int64, total int) error {
+	w, err := a.newRunWriter(ctx, tier, total)
+	if err != nil {
+		return err
+	}
+	ins := make([]*runReader, 0, len(runs))
+	defer func() {
+		for _, in := range ins {
+			in.close()
+		}
+	}()
+	for _, run := range runs {
+		in, err := a.readRun(ctx, run)
+		if err != nil {
+			return err
+		}
+		ins = append(ins, in)
+	}
+	for {
+		var best *runReader
+		for _, in := range ins {
+			if in.ok() && (best == nil || compareEntries(in.head(), best.head()) < 0) {
+				best = in
+			}
+		}
+		if best == nil {
+			break
+		}
+		if err := w.add(ctx, best.head()); err != nil {
+			return err
+		}
+		if err := best.next(); err != nil {
+			return err
+		}
+	}
+	for _, in := range ins {
+		in.close()
+	}
+	ins = ins[:0]
+	if err := w.finish(ctx); err != nil {
+		return err
+	}
+	for _, run := range runs {
+		if _, err := a.exec(ctx, qDeleteRunPages, run); err != nil {
+			return fmt.Errorf("drop id run %d: %w", run, err)
+		}
+		if _, err := a.exec(ctx, qDeleteRun, run); err != nil {
+			return fmt.Errorf("drop id run %d: %w", run, err)
+		}
+		if a.droppedRuns == nil {
+			a.droppedRuns = make(map[int64]bool)
+		}
+		a.droppedRuns[run] = true
+	}
+	return nil
+}
+
+// runReader steps through the entries of one run in order.
+type runReader struct {
+	run  int64
+	rows *sql.Rows
+	page []byte
+	i    int
+}
+
+// readRun opens a run for reading. Its query is not a shared prepared
+// statement, since several runs are read at once.
+func (a *appender) readRun(ctx context.Context, run int64) (*runReader, error) {
+	rows, err := a.tx.QueryContext(ctx, qRunPages, run)
+	if err != nil {
+		return nil, fmt.Errorf("read id run %d: %w", run, err)
+	}
+	in := &runReader{run: run, rows: rows}
+	if err := in.nextPage(); err != nil {
+		rows.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+func (in *runReader) ok() bool { return in.i < len(in.page)/entrySize }
+
+func (in *runReader) head() indexEntry { return entryAt(in.page, in.i) }
+
+func (in *runReader) next() error {
+	if in.i++; in.ok() {
+		return nil
+	}
+	return in.nextPage()
+}
+
+func (in *runReader) nextPage() error {
+	in.page, in.i = in.page[:0], 0
+	if !in.rows.Next() {
+		if err := in.rows.Err(); err != nil {
+			return fmt.Errorf("read id run %d: %w", in.run, err)
+		}
+		return nil
+	}
+	var data sql.RawBytes
+	if err := in.rows.Scan(&data); err != nil {
+		return fmt.Errorf("read id run %d: %w", in.run, err)
+	}
+	if err := checkPage(data); err != nil {
+		return fmt.Errorf("read id run %d: %w", in.run, err)
+	}
+	in.page = append(in.page, data...)
+	return nil
+}
+
+func (in *runReader) close() { in.rows.Close() }

@@ -45,15 +45,15 @@ const (
 	qIndexState = `SELECT coalesce((SELECT value FROM counters WHERE name = 'index_upto'), 0),
 		coalesce((SELECT max(id) FROM chunks), 0)`
 	qChunksAfter    = "SELECT id, meta FROM chunks WHERE id > ? ORDER BY id"
-	qChunkMeta      = "SELECT meta FROM chunks WHERE id = ?"
 	qRuns           = "SELECT run FROM id_runs ORDER BY run DESC"
 	qRunPage        = "SELECT data FROM id_pages WHERE run = ? AND first <= ? ORDER BY first DESC LIMIT 1"
-	qIndexCount     = "SELECT coalesce(sum(n), 0) FROM id_runs"
-	qAllPages       = "SELECT data FROM id_pages"
+	qRunSizes       = "SELECT run, n FROM id_runs ORDER BY run DESC"
+	qAllPages       = "SELECT run, first, data FROM id_pages ORDER BY run, first"
+	qSetRunSize     = "UPDATE id_runs SET n = ? WHERE run = ?"
 	qInsertRun      = "INSERT INTO id_runs (tier, n) VALUES (?, ?)"
 	qInsertPage     = "INSERT INTO id_pages (run, first, data) VALUES (?, ?, ?)"
 	qFullTier       = "SELECT tier FROM id_runs GROUP BY tier HAVING count(*) >= ? ORDER BY tier LIMIT 1"
-	qRunsOfTier     = "SELECT run FROM id_runs WHERE tier = ? ORDER BY run LIMIT ?"
+	qRunsOfTier     = "SELECT run, n FROM id_runs WHERE tier = ? ORDER BY run LIMIT ?"
 	qRunPages       = "SELECT data FROM id_pages WHERE run = ? ORDER BY first"
 	qDeleteRunPages = "DELETE FROM id_pages WHERE run = ?"
 	qDeleteRun      = "DELETE FROM id_runs WHERE run = ?"
@@ -94,16 +94,36 @@ var (
 	keysSpec = newBulkSpec("INSERT INTO keys (key, cid) VALUES ", "(?,?)", " ON CONFLICT DO NOTHING", 2)
 )
 
+// pageQueries read the id pages of one run with the given first keys, for
+// each size of rowLadder.
+var pageQueries = func() (qs [len(rowLadder)]string) {
+	for i, n := range rowLadder {
+		qs[i] = "SELECT first, data FROM id_pages WHERE run = ? AND first IN (" + placeholders(n) + ")"
+	}
+	return qs
+}()
+
+// pageQuery returns the largest page query for at most n pages.
+func pageQuery(n int) (int, string) {
+	for i, m := range rowLadder {
+		if m <= n {
+			return m, pageQueries[i]
+		}
+	}
+	panic("pageQuery: no pages")
+}
+
 // writeQueries lists every statement prepared at open.
 func writeQueries() []string {
 	qs := []string{qCallID, qInsertCall, qLoadCall, qNameID, qInsertName, qSeriesID,
 		qInsertSeries, qClientPID, qHasOrphans, qParticipants, qUpsertStream, qInsertOrphan, qInsertSurvey,
 		qWriteParticipant, qUpsertClient, qUpdateCall, qAddCounters, qInsertChunk, qInsertPoints,
-		qIndexState, qChunksAfter, qChunkMeta, qRuns, qRunPage, qIndexCount, qAllPages, qInsertRun, qInsertPage, qFullTier, qRunsOfTier,
-		qRunPages, qDeleteRunPages, qDeleteRun, qSetIndexUpto}
+		qIndexState, qChunksAfter, qRuns, qRunPage, qRunSizes, qAllPages, qInsertRun, qInsertPage, qSetRunSize,
+		qFullTier, qRunsOfTier, qRunPages, qDeleteRunPages, qDeleteRun, qSetIndexUpto}
 	for _, s := range []*bulkSpec{eventsSpec, keysSpec} {
 		qs = append(qs, s.queries[:]...)
 	}
+	qs = append(qs, pageQueries[:]...)
 	return qs
 }
 

@@ -30,10 +30,14 @@ CREATE TABLE chunks (
 	data BLOB NOT NULL
 );
 
--- The record id index: sorted runs of (64-bit hash of the id, seq), split
--- into pages of a few dozen entries keyed by their first hash. Chunks after
--- the counter index_upto are not in any run yet: the writer keeps their ids
--- in memory and writes them out as one run at a time. Runs of one tier are
+-- The record id index: sorted runs of (128-bit key of the id, seq), split
+-- into pages of a few dozen entries. An id of 32 lower-case hex digits is
+-- its own key; any other id's key is the first half of its SHA-256, flagged
+-- in the top bit of seq. A page is keyed by the first 64 bits of its first
+-- key, with the sign bit flipped so that integer order is key order; keys
+-- that share those 64 bits are never split across pages. Chunks after the
+-- counter index_upto are not in any run yet: the writer keeps their ids in
+-- memory and writes them out as one run at a time. Runs of one tier are
 -- merged into a run of the next tier once four of them exist.
 CREATE TABLE id_runs (
 	run  INTEGER PRIMARY KEY,

@@ -25,7 +25,7 @@ import (
 const (
 	memLimit    = 200_000
 	runsPerTier = 4
-	pageEntries = 36 // entries per id_pages row, so that a row fits in one SQLite page
+	pageEntries = 40 // entries per id_pages row, so that a row fits in one SQLite page
 	entrySize   = 24 // key (16 bytes) and seq (8)
 )
 

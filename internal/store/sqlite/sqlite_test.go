@@ -321,6 +321,9 @@ func TestIDRuns(t *testing.T) {
 		var batch []model.Record
 		for j := range 25 {
 			id := fmt.Sprintf("rec-%d-%d", i, j)
+			if j%2 == 1 {
+				id = hexID(id) // the ingest's shape
+			}
 			batch = append(batch, model.Record{ID: id, Category: model.CatCallingMetrics, Known: true,
 				Time: time.Unix(int64(i*100+j), 0), Raw: []byte(`{"id":"` + id + `"}`)})
 		}
@@ -356,6 +359,12 @@ func TestIDRuns(t *testing.T) {
 	rows.Close()
 	if indexed+len(db.ix.mem) != len(all) || len(tiers) < 2 {
 		t.Errorf("runs %v hold %d ids, memory %d; want %d in all, over more than one tier", tiers, indexed, len(db.ix.mem), len(all))
+	}
+	// A page must fit in one SQLite page, or every lookup reads two.
+	var overflow int
+	if err := db.r.QueryRowContext(ctx, "SELECT count(*) FROM dbstat WHERE name = 'id_pages' AND pagetype = 'overflow'").
+		Scan(&overflow); err != nil || overflow != 0 {
+		t.Errorf("id_pages has %d overflow pages (%v), want none", overflow, err)
 	}
 	check := func(db *DB) {
 		t.Helper()

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-	"sort"
 )
 
 // Record ids are content hashes, so they arrive in random order. Putting
@@ -194,9 +193,17 @@ func findEntry(page []byte, k idKey) (int64, bool, error) {
 		return 0, false, err
 	}
 	n := len(page) / entrySize
-	i := sort.Search(n, func(i int) bool { return compareKeys(entryAt(page, i).key, k) >= 0 })
-	if i < n {
-		if e := entryAt(page, i); e.key == k {
+	lo, up := 0, n // the first entry not below k is in [lo, up]
+	for lo < up {
+		m := int(uint(lo+up) >> 1)
+		if compareKeys(entryAt(page, m).key, k) < 0 {
+			lo = m + 1
+		} else {
+			up = m
+		}
+	}
+	if lo < n {
+		if e := entryAt(page, lo); e.key == k {
 			return e.seq, true, nil
 		}
 	}
@@ -260,7 +267,16 @@ type idRun struct {
 // pageOf returns the page that would hold a key with the given high half,
 // or -1: pages never split keys with the same high half.
 func (r *idRun) pageOf(hi uint64) int {
-	return sort.Search(len(r.firsts), func(i int) bool { return r.firsts[i] > hi }) - 1
+	lo, up := 0, len(r.firsts)
+	for lo < up {
+		m := int(uint(lo+up) >> 1)
+		if r.firsts[m] <= hi {
+			lo = m + 1
+		} else {
+			up = m
+		}
+	}
+	return lo - 1
 }
 
 // idIndex is the writer's view of the record ids.

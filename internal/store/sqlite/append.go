@@ -94,10 +94,10 @@ func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendRes
 	a := newAppender(db, tx)
 	defer a.close()
 	if err := a.run(ctx, batch); err != nil {
-		return res, fmt.Errorf("append: %w", err)
+		return res, fmt.Errorf("append: %w", withCancel(ctx, err))
 	}
 	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("append: commit: %w", err)
+		return res, fmt.Errorf("append: commit: %w", withCancel(ctx, err))
 	}
 	a.publish()
 	db.remember(ctx, a.added, a.lastChunk)
@@ -111,6 +111,16 @@ func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendRes
 	res.Calls = a.touchedIDs()
 	res.New = a.isNew
 	return res, nil
+}
+
+// withCancel adds the context's error to err when the context has ended: a
+// cancelled transaction is rolled back as soon as that happens, so the
+// statement then running may only see that it or its transaction is gone.
+func withCancel(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", cerr, err)
+	}
+	return err
 }
 
 // appender carries the state of one Append transaction.

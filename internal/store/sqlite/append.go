@@ -148,6 +148,7 @@ type appender struct {
 	firstChunk, lastChunk int64
 
 	stored, dups int
+	freshKeys    []idKey  // per record to store: its id's key
 	added        []idSeq  // ids stored by this batch
 	newRuns      []*idRun // id runs written by this transaction
 	droppedRuns  map[int64]bool
@@ -223,7 +224,7 @@ func (a *appender) run(ctx context.Context, batch []model.Record) error {
 				return err
 			}
 		}
-		if err := a.add(ctx, r, a.chunks.refs[i]); err != nil {
+		if err := a.add(ctx, r, a.freshKeys[i], a.chunks.refs[i]); err != nil {
 			return fmt.Errorf("record %s: %w", r.ID, err)
 		}
 	}
@@ -258,7 +259,7 @@ func (a *appender) run(ctx context.Context, batch []model.Record) error {
 func (a *appender) freshRecords(ctx context.Context, batch []model.Record) ([]*model.Record, error) {
 	seen := make(map[string]struct{}, len(batch))
 	first := make([]int, 0, len(batch)) // batch index of each first occurrence
-	ids := make([]string, 0, len(batch))
+	keys := make([]idKey, 0, len(batch))
 	for i := range batch {
 		id := batch[i].ID
 		if _, ok := seen[id]; ok {
@@ -266,14 +267,14 @@ func (a *appender) freshRecords(ctx context.Context, batch []model.Record) ([]*m
 		}
 		seen[id] = struct{}{}
 		first = append(first, i)
-		ids = append(ids, id)
+		keys = append(keys, keyOf(id))
 	}
 	next, err := a.syncIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
 	a.firstChunk, a.lastChunk = next, next-1
-	existing, err := a.storedIDs(ctx, ids)
+	existing, err := a.storedIDs(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +284,7 @@ func (a *appender) freshRecords(ctx context.Context, batch []model.Record) ([]*m
 		if !existing[j] {
 			a.isNew[i] = true
 			fresh = append(fresh, &batch[i])
+			a.freshKeys = append(a.freshKeys, keys[j])
 		}
 	}
 	return fresh, nil
@@ -550,7 +552,7 @@ func sampleValue(s *model.Sample) (float64, bool) {
 }
 
 // add stores one new record and merges it into the state of its call.
-func (a *appender) add(ctx context.Context, r *model.Record, ref blobRef) error {
+func (a *appender) add(ctx context.Context, r *model.Record, key idKey, ref blobRef) error {
 	cat, err := a.name(ctx, categoryName(r))
 	if err != nil {
 		return err
@@ -565,7 +567,7 @@ func (a *appender) add(ctx context.Context, r *model.Record, ref blobRef) error 
 		cid = a.cidOf(r.CallID)
 		c = a.calls[cid]
 	}
-	a.added = append(a.added, idSeq{keyOf(r.ID), ref.seq})
+	a.added = append(a.added, idSeq{key, ref.seq})
 	chunk, _ := chunkOf(ref.seq)
 	g := a.chunks.groups[chunk-a.firstChunk]
 	g.cid = cid

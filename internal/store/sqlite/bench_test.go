@@ -280,3 +280,27 @@ func BenchmarkAppendDuplicates(b *testing.B) {
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkFlushIDs writes the ids of 200,000 records as one run, as the
+// writer does every memLimit records; every fourth run also merges a tier.
+func BenchmarkFlushIDs(b *testing.B) {
+	db := openTest(b)
+	ctx := context.Background()
+	if _, err := db.Append(ctx, []model.Record{plainRecord("seed", 0)}); err != nil {
+		b.Fatal(err)
+	}
+	w := &liveWorkload{}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		db.ix.mem = make(map[idKey]int64, memLimit)
+		for i := range memLimit {
+			db.ix.mem[keyOf(w.id())] = int64(i)
+		}
+		b.StartTimer()
+		if err := db.flushIDs(ctx); err != nil || len(db.ix.mem) != 0 {
+			b.Fatalf("flush: %v, %d ids left in memory", err, len(db.ix.mem))
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/run")
+}

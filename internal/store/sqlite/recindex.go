@@ -52,22 +52,30 @@ func keyOf(id string) idKey {
 	return idKey{hi: binary.BigEndian.Uint64(s[:8]), lo: binary.BigEndian.Uint64(s[8:16]), hashed: true}
 }
 
+// hexDigits maps a lower-case hex digit to its value and any other byte to
+// 0xff.
+var hexDigits = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
 // parseHex64 reads 16 lower-case hex digits; upper case is refused so that
 // two different ids never share a key.
 func parseHex64(s string) (uint64, bool) {
+	_ = s[15]
 	var v uint64
-	for i := range len(s) {
-		c := s[i]
-		switch {
-		case '0' <= c && c <= '9':
-			v = v<<4 | uint64(c-'0')
-		case 'a' <= c && c <= 'f':
-			v = v<<4 | uint64(c-'a'+10)
-		default:
-			return 0, false
-		}
+	var bad byte
+	for i := range 16 {
+		d := hexDigits[s[i]]
+		bad |= d
+		v = v<<4 | uint64(d&0xf)
 	}
-	return v, true
+	return v, bad&0xf0 == 0
 }
 
 func compareKeys(a, b idKey) int {
@@ -151,6 +159,12 @@ type indexEntry struct {
 }
 
 func compareEntries(a, b indexEntry) int {
+	if a.key.hi != b.key.hi { // nearly always: decided without a call
+		if a.key.hi < b.key.hi {
+			return -1
+		}
+		return 1
+	}
 	if c := compareKeys(a.key, b.key); c != 0 {
 		return c
 	}
@@ -390,22 +404,24 @@ type candidate struct {
 	i    int // in the batch
 }
 
-// storedIDs reports which of ids are already stored. The ids not in memory
-// are looked up run by run, newest first, each in the runs whose filter
-// lets it through, reading each needed page once.
-func (a *appender) storedIDs(ctx context.Context, ids []string) ([]bool, error) {
+// storedIDs reports which of the ids with the given keys are already
+// stored. The ids not in memory are looked up run by run, newest first,
+// each in the runs whose filter lets it through, reading each needed page
+// once.
+func (a *appender) storedIDs(ctx context.Context, keys []idKey) ([]bool, error) {
 	ix := &a.db.ix
-	found := make([]bool, len(ids))
-	keys := make([]idKey, len(ids))
-	mixed := make([]uint64, len(ids))
+	found := make([]bool, len(keys))
+	var mixed []uint64
 	var pending []int
-	for i, id := range ids {
-		k := keyOf(id)
+	for i, k := range keys {
 		if _, ok := ix.mem[k]; ok {
 			found[i] = true
 			continue
 		}
-		keys[i], mixed[i] = k, k.mix()
+		if mixed == nil {
+			mixed = make([]uint64, len(keys))
+		}
+		mixed[i] = k.mix()
 		pending = append(pending, i)
 	}
 	var cands []candidate

@@ -66,6 +66,7 @@ var reasons = map[string]string{
 	"calldiag/internal/ingest":   "parsers must not know about storage or presentation",
 	"calldiag/internal/store":    "the store seam sees only the model",
 	"calldiag/internal/simulate": "the simulator writes raw logs; it must not shortcut through ingest or store",
+	"calldiag/internal/detect":   "detection is a pure function over the model; it reads no store and knows no input format",
 	"calldiag/internal/api":      "the API reads the store through its own interface and never builds a concrete store",
 	"calldiag/internal/server":   "the server mounts handlers; wiring belongs to cli",
 }

@@ -1,0 +1,260 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Rules holds every threshold and switch detection uses. Each threshold is
+// documented, with the source of its default, by the table in fields; the
+// rules file format (see ParseRules) names them by the same keys.
+type Rules struct {
+	// Per-stream rules on the latest CallDiagnostics aggregates.
+	JitterAvgMs         float64
+	PacketLossAvg       float64
+	RTTAvgMs            float64
+	JitterBufferAvgMs   float64
+	HealedRatioAvg      float64
+	VideoFPSMin         float64
+	VideoFreezeMsPerMin float64
+	VideoHeightMin      float64
+	ShareFPSMin         float64
+	ShareFreezeMsPerMin float64
+	ShareHeightMin      float64
+
+	// Survey buckets on a 5-point scale.
+	RatingGoodMin    float64
+	RatingAverageMin float64
+
+	// Time-series intervals: enter after EnterPoints consecutive points
+	// past the threshold, leave after ReleasePoints consecutive points
+	// at or below the release level.
+	SeriesJitterMs        float64
+	SeriesJitterReleaseMs float64
+	SeriesRTTMs           float64
+	SeriesRTTReleaseMs    float64
+	SeriesLoss            float64
+	SeriesLossRelease     float64
+	EnterPoints           float64
+	ReleasePoints         float64
+	// SeriesGapFactor: a gap between points longer than this many times
+	// the series' usual step is reported as missing telemetry.
+	SeriesGapFactor float64
+
+	// SetupMaxSeconds: a leg shorter than this that ends with a failure
+	// code never got connected.
+	SetupMaxSeconds float64
+	// AttributionShare: the share of receivers (or senders) that must see
+	// the problem before it is blamed on one side.
+	AttributionShare float64
+	// RelatedGapSeconds: issues of one participant this close in time are
+	// linked as one story.
+	RelatedGapSeconds float64
+	// PadSeconds widens each issue's timeline filter on both sides.
+	PadSeconds float64
+
+	// Disabled lists kinds that are switched off.
+	Disabled []string
+}
+
+// field describes one numeric rule: its key in the rules file, where its
+// default comes from, and how to reach it.
+type field struct {
+	key    string
+	source string
+	ptr    func(*Rules) *float64
+	// min and max bound accepted values (inclusive).
+	min, max float64
+}
+
+const (
+	srcACS    = "ACS Call Diagnostics rule (quality-thresholds.md section 2)"
+	srcKQL    = "ACS Call Diagnostics query (quality-thresholds.md section 3)"
+	srcLocal  = "calldiag default"
+	srcSeries = "calldiag default, applying the ACS stream threshold to each sample"
+)
+
+func fields() []field {
+	inf := 1e12
+	return []field{
+		{"stream.jitter.avg_ms", srcACS, func(r *Rules) *float64 { return &r.JitterAvgMs }, 0, inf},
+		{"stream.packet_loss.avg", srcACS, func(r *Rules) *float64 { return &r.PacketLossAvg }, 0, 1},
+		{"stream.rtt.avg_ms", srcACS, func(r *Rules) *float64 { return &r.RTTAvgMs }, 0, inf},
+		{"stream.jitter_buffer.avg_ms", srcACS, func(r *Rules) *float64 { return &r.JitterBufferAvgMs }, 0, inf},
+		{"stream.healed_ratio.avg", srcACS, func(r *Rules) *float64 { return &r.HealedRatioAvg }, 0, 1},
+		{"video.frame_rate.min", srcACS, func(r *Rules) *float64 { return &r.VideoFPSMin }, 0, inf},
+		{"video.freeze.ms_per_min", srcACS, func(r *Rules) *float64 { return &r.VideoFreezeMsPerMin }, 0, 60000},
+		{"video.height.min", srcACS, func(r *Rules) *float64 { return &r.VideoHeightMin }, 0, inf},
+		{"screenshare.frame_rate.min", srcACS, func(r *Rules) *float64 { return &r.ShareFPSMin }, 0, inf},
+		{"screenshare.freeze.ms_per_min", srcACS, func(r *Rules) *float64 { return &r.ShareFreezeMsPerMin }, 0, 60000},
+		{"screenshare.height.min", srcACS, func(r *Rules) *float64 { return &r.ShareHeightMin }, 0, inf},
+		{"survey.good.min", srcKQL, func(r *Rules) *float64 { return &r.RatingGoodMin }, 0, 5},
+		{"survey.average.min", srcKQL, func(r *Rules) *float64 { return &r.RatingAverageMin }, 0, 5},
+		{"series.jitter_ms.enter", srcSeries, func(r *Rules) *float64 { return &r.SeriesJitterMs }, 0, inf},
+		{"series.jitter_ms.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesJitterReleaseMs }, 0, inf},
+		{"series.rtt_ms.enter", srcSeries, func(r *Rules) *float64 { return &r.SeriesRTTMs }, 0, inf},
+		{"series.rtt_ms.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesRTTReleaseMs }, 0, inf},
+		{"series.packet_loss.enter", srcSeries, func(r *Rules) *float64 { return &r.SeriesLoss }, 0, 1},
+		{"series.packet_loss.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesLossRelease }, 0, 1},
+		{"series.enter_points", srcLocal, func(r *Rules) *float64 { return &r.EnterPoints }, 1, 1000},
+		{"series.release_points", srcLocal, func(r *Rules) *float64 { return &r.ReleasePoints }, 1, 1000},
+		{"series.gap_factor", srcLocal, func(r *Rules) *float64 { return &r.SeriesGapFactor }, 1, 1000},
+		{"setup.max_leg_s", srcLocal, func(r *Rules) *float64 { return &r.SetupMaxSeconds }, 0, inf},
+		{"attribution.share", srcLocal, func(r *Rules) *float64 { return &r.AttributionShare }, 0, 1},
+		{"related.gap_s", srcLocal, func(r *Rules) *float64 { return &r.RelatedGapSeconds }, 0, inf},
+		{"timeline.pad_s", srcLocal, func(r *Rules) *float64 { return &r.PadSeconds }, 0, inf},
+	}
+}
+
+// DefaultRules returns the built-in rules: the ACS Call Diagnostics
+// thresholds where ACS has one, calldiag's own choices elsewhere.
+func DefaultRules() Rules {
+	return Rules{
+		JitterAvgMs:         30,
+		PacketLossAvg:       0.1,
+		RTTAvgMs:            500,
+		JitterBufferAvgMs:   200,
+		HealedRatioAvg:      0.1,
+		VideoFPSMin:         7,
+		VideoFreezeMsPerMin: 6000,
+		VideoHeightMin:      240,
+		ShareFPSMin:         1,
+		ShareFreezeMsPerMin: 25000,
+		ShareHeightMin:      768,
+
+		RatingGoodMin:    4.5,
+		RatingAverageMin: 3,
+
+		SeriesJitterMs:        30,
+		SeriesJitterReleaseMs: 25,
+		SeriesRTTMs:           500,
+		SeriesRTTReleaseMs:    400,
+		SeriesLoss:            0.1,
+		SeriesLossRelease:     0.05,
+		EnterPoints:           2,
+		ReleasePoints:         2,
+		SeriesGapFactor:       3,
+
+		SetupMaxSeconds:   5,
+		AttributionShare:  0.5,
+		RelatedGapSeconds: 30,
+		PadSeconds:        10,
+	}
+}
+
+// enabled reports whether kind is switched on.
+func (r Rules) enabled(kind string) bool {
+	return !slices.Contains(r.Disabled, kind)
+}
+
+// ParseRules reads a rules file. Each line is blank, a comment starting
+// with #, `KEY = NUMBER` setting one threshold, or `disable = KIND`
+// switching one issue kind off. Keys not set keep their defaults. Every
+// problem is reported at once, each as "name:line: message".
+func ParseRules(name string, data []byte) (Rules, error) {
+	r := DefaultRules()
+	byKey := map[string]field{}
+	for _, f := range fields() {
+		byKey[f.key] = f
+	}
+	seen := map[string]int{}
+	var errs []error
+	bad := func(line int, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, args...)))
+	}
+	for i, raw := range strings.Split(string(data), "\n") {
+		line := i + 1
+		text := raw
+		if j := strings.IndexByte(text, '#'); j >= 0 {
+			text = text[:j]
+		}
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(text, "=")
+		if !ok {
+			bad(line, "expected KEY = VALUE, got %q", text)
+			continue
+		}
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		if key == "disable" {
+			if !knownKind(val) {
+				bad(line, "disable: unknown issue kind %q", val)
+				continue
+			}
+			if !slices.Contains(r.Disabled, val) {
+				r.Disabled = append(r.Disabled, val)
+			}
+			continue
+		}
+		f, ok := byKey[key]
+		if !ok {
+			bad(line, "unknown key %q", key)
+			continue
+		}
+		if prev, dup := seen[key]; dup {
+			bad(line, "%s already set on line %d", key, prev)
+			continue
+		}
+		seen[key] = line
+		v, err := strconv.ParseFloat(val, 64)
+		if err != nil || v != v {
+			bad(line, "%s: %q is not a number", key, val)
+			continue
+		}
+		if v < f.min || v > f.max {
+			bad(line, "%s: %v is outside %v..%v", key, v, f.min, f.max)
+			continue
+		}
+		*f.ptr(&r) = v
+	}
+	check := func(enter, release string, e, rel float64) {
+		if rel > e {
+			line := seen[release]
+			if line == 0 {
+				line = seen[enter]
+			}
+			bad(line, "%s (%v) must not exceed %s (%v)", release, rel, enter, e)
+		}
+	}
+	check("series.jitter_ms.enter", "series.jitter_ms.release", r.SeriesJitterMs, r.SeriesJitterReleaseMs)
+	check("series.rtt_ms.enter", "series.rtt_ms.release", r.SeriesRTTMs, r.SeriesRTTReleaseMs)
+	check("series.packet_loss.enter", "series.packet_loss.release", r.SeriesLoss, r.SeriesLossRelease)
+	if r.RatingAverageMin > r.RatingGoodMin {
+		line := seen["survey.average.min"]
+		if line == 0 {
+			line = seen["survey.good.min"]
+		}
+		bad(line, "survey.average.min (%v) must not exceed survey.good.min (%v)", r.RatingAverageMin, r.RatingGoodMin)
+	}
+	slices.Sort(r.Disabled)
+	if len(errs) > 0 {
+		return DefaultRules(), errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// Format writes the rules in force in the rules file format, each with a
+// comment naming the source of its default; ParseRules reads it back to
+// the same Rules.
+func (r Rules) Format() string {
+	var b strings.Builder
+	b.WriteString("# calldiag detection rules\n")
+	for _, f := range fields() {
+		fmt.Fprintf(&b, "\n# default from: %s\n%s = %s\n", f.source, f.key,
+			strconv.FormatFloat(*f.ptr(&r), 'g', -1, 64))
+	}
+	d := slices.Clone(r.Disabled)
+	slices.Sort(d)
+	if len(d) > 0 {
+		b.WriteString("\n# switched-off issue kinds\n")
+	}
+	for _, k := range slices.Compact(d) {
+		fmt.Fprintf(&b, "disable = %s\n", k)
+	}
+	return b.String()
+}

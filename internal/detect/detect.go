@@ -170,7 +170,12 @@ func (d *run) add(is model.Issue, kb ...string) *model.Issue {
 	if is.Recommendation.Text == "" {
 		is.Recommendation.Text = ki.advice
 	}
-	is.Recommendation.KB = append([]string{"kind-" + is.Kind}, kb...)
+	is.Recommendation.KB = []string{"kind-" + is.Kind}
+	for _, id := range append(kb, guide(is.Kind)) {
+		if id != "" && !slices.Contains(is.Recommendation.KB, id) {
+			is.Recommendation.KB = append(is.Recommendation.KB, id)
+		}
+	}
 	if is.Evidence == nil {
 		is.Evidence = []model.Evidence{}
 	}

@@ -1,6 +1,11 @@
 package detect
 
-import "calldiag/internal/model"
+import (
+	"fmt"
+	"strings"
+
+	"calldiag/internal/model"
+)
 
 // Issue kinds.
 const (
@@ -204,4 +209,53 @@ func ufdKind(lowerName string) string {
 		return KindSpeakerNotFunctioning
 	}
 	return ""
+}
+
+// guide names the troubleshooting guide (knowledge-base id) that covers a
+// kind, or "" when none does.
+func guide(kind string) string {
+	switch kind {
+	case KindPoorStream, KindNetworkSendQuality, KindNetworkReceiveQuality:
+		return "guide-poor-network"
+	case KindMediaOverTCP, KindRelaysUnreachable, KindNoMediaFlow:
+		return "guide-turn-and-firewall"
+	case KindPoorAudioConcealment, KindSpeakerMutedOrZero, KindNoSpeaker, KindSpeakerBusy, KindSpeakerNotFunctioning:
+		return "guide-cant-hear-others"
+	case KindSpeakingWhileMuted, KindMicNotFunctioning, KindMicMutedUnexpectedly, KindNoMicrophone, KindMicBusy:
+		return "guide-others-cant-hear-me"
+	case KindMicPermissionDenied, KindCameraPermissionDenied:
+		return "guide-device-permissions"
+	case KindPoorVideo:
+		return "guide-choppy-or-frozen-video"
+	case KindCameraStartFailed, KindCameraStartTimedOut, KindCameraStopped, KindCameraFreeze:
+		return "guide-others-cant-see-me"
+	case KindPoorScreenshare, KindSharePermissionDenied, KindCapturerFailed:
+		return "guide-screen-share-fails"
+	case KindCallSetupFailed, KindNoNetwork:
+		return "guide-call-wont-connect"
+	case KindDropped, KindRejoined, KindNetworkReconnect:
+		return "guide-call-dropped"
+	}
+	return ""
+}
+
+// codeKB is the knowledge-base id of a code and subcode pair, in the form
+// the catalog uses: code-{code}-{subcode}, or code-{code} without subcode.
+func codeKB(code, sub *int) string {
+	if code == nil {
+		return ""
+	}
+	if sub == nil {
+		return fmt.Sprintf("code-%d", *code)
+	}
+	return fmt.Sprintf("code-%d-%d", *code, *sub)
+}
+
+// ufdKB is the knowledge-base id of a UFD: its name with the first letter
+// lower-cased, as the catalog keys it.
+func ufdKB(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "ufd-" + strings.ToLower(name[:1]) + name[1:]
 }

@@ -2,7 +2,9 @@
 // Communication Services calls: call-end and SDK codes with their subcodes,
 // the end codes Azure's Call Diagnostics counts as ungraceful drops, and the
 // user-facing diagnostic (UFD) names. Every fact carries the source it was
-// taken from. Explanations for users are not kept here.
+// taken from. It also holds the knowledge base (KB, LookupKB): entries for
+// codes, UFDs, detection issue kinds and troubleshooting guides, explained in
+// calldiag's own words and stored as text files under kb/.
 //
 // The tables are generated from the reference material by gen.sh; see that
 // script for which columns are kept.

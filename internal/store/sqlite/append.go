@@ -148,11 +148,11 @@ type appender struct {
 	firstChunk, lastChunk int64
 
 	stored, dups int
-	freshKeys    []idKey  // per record to store: its id's key
-	added        []idSeq  // ids stored by this batch
-	newRuns      []*idRun // id runs written by this transaction
-	droppedRuns  map[int64]bool
-	isNew        []bool // per record of the batch: stored (not a duplicate)
+	freshKeys    []idKey        // per record to store: its id's key
+	added        []idSeq        // ids stored by this batch
+	newRuns      []*idRun       // id runs written by this transaction
+	droppedRuns  map[int64]bool // id runs merged away by this transaction
+	isNew        []bool         // per record of the batch: stored (not a duplicate)
 	newCallCount int
 }
 

@@ -35,8 +35,8 @@ func TestKBEntriesWellFormed(t *testing.T) {
 		if strings.TrimSpace(e.Title) == "" || strings.TrimSpace(e.Text) == "" || strings.TrimSpace(e.Source) == "" {
 			t.Errorf("%s: empty title, text or source: %+v", e.ID, e)
 		}
-		if n := strings.Count(e.Text, ". "); n < 1 {
-			t.Errorf("%s: text %q is a single sentence; want an explanation", e.ID, e.Text)
+		if n := sentences(e.Text); e.Type != EntryGuide && (n < 2 || n > 6) {
+			t.Errorf("%s: text has %d sentences, want 2 to 6", e.ID, n)
 		}
 		if e.Type == EntryGuide && len(e.Text) < 400 {
 			t.Errorf("%s: guide text only %d bytes, want steps", e.ID, len(e.Text))
@@ -60,6 +60,20 @@ func TestKBEntriesWellFormed(t *testing.T) {
 	if len(types) != 4 {
 		t.Errorf("types = %v, want exactly 4", types)
 	}
+}
+
+// sentences counts sentence ends roughly: a full stop, question mark or
+// exclamation mark followed by a space or the end of the text.
+func sentences(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' || s[i] == '?' || s[i] == '!' {
+			if i == len(s)-1 || s[i+1] == ' ' {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func TestKBCoversCodeTable(t *testing.T) {
@@ -440,6 +454,42 @@ func TestKBTextNotCopied(t *testing.T) {
 	}
 	if checked < 200 {
 		t.Errorf("checked only %d rows", checked)
+	}
+}
+
+// TestKBUFDTextNotCopied checks that no UFD entry, nor the entry of its
+// kind, repeats the reference UFD table's when_raised or meaning column word
+// for word.
+func TestKBUFDTextNotCopied(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(referenceDir(), "ufd.tsv"))
+	if err != nil {
+		t.Skipf("reference table not available: %v", err)
+	}
+	checked := 0
+	for i, row := range strings.Split(string(b), "\n") {
+		c := strings.Split(row, "\t")
+		if i == 0 || len(c) < 9 {
+			continue
+		}
+		e, ok := LookupKB("ufd-" + c[0])
+		if !ok {
+			t.Errorf("ufd.tsv:%d: no entry for %s", i+1, c[0])
+			continue
+		}
+		kind, _ := UFDKind(c[0])
+		k, _ := LookupKB("kind-" + kind)
+		for _, col := range []string{c[7], c[8]} {
+			col = strings.TrimSpace(col)
+			for _, text := range []string{e.Text, k.Text} {
+				if col != "" && strings.Contains(text, col) {
+					t.Errorf("%s or its kind: text contains reference wording %q (ufd.tsv:%d)", e.ID, col, i+1)
+				}
+			}
+		}
+		checked++
+	}
+	if checked != len(UFDs()) {
+		t.Errorf("checked %d rows, want %d", checked, len(UFDs()))
 	}
 }
 

@@ -95,11 +95,14 @@ type run struct {
 	issues []model.Issue
 	// legs maps participant id to its participant.
 	legs map[string]*model.Participant
+	// aggs names the stream behind each issue raised from whole-call
+	// aggregates, by issue id.
+	aggs map[string]streamRef
 }
 
 // Run detects the issues of one call.
 func Run(in Input, rules Rules) Result {
-	d := &run{in: in, rules: rules, legs: map[string]*model.Participant{}}
+	d := &run{in: in, rules: rules, legs: map[string]*model.Participant{}, aggs: map[string]streamRef{}}
 	for i := range in.Call.Participants {
 		p := &in.Call.Participants[i]
 		d.legs[p.ID] = p

@@ -71,10 +71,10 @@ type field struct {
 }
 
 const (
-	srcACS    = "ACS Call Diagnostics rule (quality-thresholds.md section 2)"
-	srcKQL    = "ACS Call Diagnostics query (quality-thresholds.md section 3)"
-	srcLocal  = "calldiag default"
-	srcSeries = "calldiag default, applying the ACS stream threshold to each sample"
+	srcACS        = "ACS Call Diagnostics rule (quality-thresholds.md section 2)"
+	srcKQL        = "ACS Call Diagnostics query (quality-thresholds.md section 3)"
+	srcLocal      = "calldiag default"
+	srcSeriesRule = "calldiag default, applying the ACS stream threshold to each sample"
 )
 
 func fields() []field {
@@ -93,11 +93,11 @@ func fields() []field {
 		{"screenshare.height.min", srcACS, func(r *Rules) *float64 { return &r.ShareHeightMin }, 0, inf},
 		{"survey.good.min", srcKQL, func(r *Rules) *float64 { return &r.RatingGoodMin }, 0, 5},
 		{"survey.average.min", srcKQL, func(r *Rules) *float64 { return &r.RatingAverageMin }, 0, 5},
-		{"series.jitter_ms.enter", srcSeries, func(r *Rules) *float64 { return &r.SeriesJitterMs }, 0, inf},
+		{"series.jitter_ms.enter", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesJitterMs }, 0, inf},
 		{"series.jitter_ms.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesJitterReleaseMs }, 0, inf},
-		{"series.rtt_ms.enter", srcSeries, func(r *Rules) *float64 { return &r.SeriesRTTMs }, 0, inf},
+		{"series.rtt_ms.enter", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesRTTMs }, 0, inf},
 		{"series.rtt_ms.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesRTTReleaseMs }, 0, inf},
-		{"series.packet_loss.enter", srcSeries, func(r *Rules) *float64 { return &r.SeriesLoss }, 0, 1},
+		{"series.packet_loss.enter", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesLoss }, 0, 1},
 		{"series.packet_loss.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesLossRelease }, 0, 1},
 		{"series.enter_points", srcLocal, func(r *Rules) *float64 { return &r.EnterPoints }, 1, 1000},
 		{"series.release_points", srcLocal, func(r *Rules) *float64 { return &r.ReleasePoints }, 1, 1000},

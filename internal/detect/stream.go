@@ -104,7 +104,7 @@ func (d *run) streams(mos map[string]float64) string {
 				is.Kind, is.Evidence, is.Rule = KindPoorStream, ev, strings.Join(rules, ",")
 				is.Summary = fmt.Sprintf("%s %s stream was poor over the call (%s)", dirWord(s.Direction), s.MediaType, metricList(ev))
 				is.Culprit = streamCulprit(s, pid)
-				d.add(is)
+				d.addAgg(is, s)
 			}
 			if ev, rules := fired(s, concealment); len(ev) > 0 {
 				poor = true
@@ -113,7 +113,7 @@ func (d *run) streams(mos map[string]float64) string {
 				is.Summary = fmt.Sprintf("%.0f%% of the %s audio had to be concealed", 100**s.HealedDataRatioAvg, dirWord(s.Direction))
 				is.Culprit = model.Culprit{Type: model.CulpritPath, ParticipantIDs: []string{pid},
 					Summary: "packet loss between the sender and this participant"}
-				d.add(is)
+				d.addAgg(is, s)
 			}
 			if ev, rules := fired(s, media); len(ev) > 0 {
 				poor = true
@@ -125,7 +125,7 @@ func (d *run) streams(mos map[string]float64) string {
 				is.Evidence, is.Rule = ev, strings.Join(rules, ",")
 				is.Summary = fmt.Sprintf("%s %s quality was poor (%s)", dirWord(s.Direction), s.MediaType, metricList(ev))
 				is.Culprit = streamCulprit(s, pid)
-				d.add(is)
+				d.addAgg(is, s)
 			}
 			if strings.EqualFold(s.TransportType, "tcp") {
 				is := base
@@ -240,4 +240,12 @@ func mosFrom(rttMs, jitterMs, loss float64) float64 {
 	}
 	m := 1 + 0.035*r + 7e-6*r*(r-60)*(100-r)
 	return math.Round(math.Min(math.Max(m, 1), 4.5)*100) / 100
+}
+
+// addAgg adds an issue raised from a stream's whole-call aggregates and
+// remembers the stream, so that series intervals and cross-participant
+// findings can supersede it.
+func (d *run) addAgg(is model.Issue, s *model.Stream) {
+	added := d.add(is)
+	d.aggs[added.ID] = streamRef{pid: added.ParticipantID, stream: s.StreamID, media: s.MediaType, dir: s.Direction}
 }

@@ -1,5 +1,4 @@
 package detect
 
-func (d *run) series()                    {}
 func (d *run) relate()                    {}
 func (d *run) completeness() Completeness { return Completeness{} }

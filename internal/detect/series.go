@@ -1,0 +1,213 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"calldiag/internal/model"
+)
+
+const srcSeries = "CallClientMediaStatsTimeSeries"
+
+// Series metric names as the media-stats records spell them.
+const (
+	metricJitter  = "JitterInMs"
+	metricRTT     = "RttInMs"
+	metricLost    = "PacketsLostPerSecond"
+	metricPackets = "PacketsPerSecond"
+	// metricLoss is derived: lost / (received + lost) per sample.
+	metricLoss = "PacketLossRate"
+)
+
+// streamRef is a series stream id taken apart: media-direction[-remote].
+type streamRef struct {
+	pid, stream string
+	media       model.MediaType
+	dir         model.Direction
+	remote      string
+}
+
+func parseStreamRef(pid, stream string) streamRef {
+	r := streamRef{pid: pid, stream: stream}
+	parts := strings.SplitN(stream, "-", 3)
+	if len(parts) >= 2 {
+		r.media, r.dir = model.MediaType(parts[0]), model.Direction(parts[1])
+	}
+	if len(parts) == 3 {
+		r.remote = parts[2]
+	}
+	return r
+}
+
+// span is a closed time interval.
+type span struct{ from, to time.Time }
+
+func (s span) overlaps(o span, slack time.Duration) bool {
+	return !s.from.After(o.to.Add(slack)) && !o.from.After(s.to.Add(slack))
+}
+
+func (s span) union(o span) span {
+	if o.from.Before(s.from) {
+		s.from = o.from
+	}
+	if o.to.After(s.to) {
+		s.to = o.to
+	}
+	return s
+}
+
+// episode is a stretch of one stream during which one or more metrics
+// stayed past their thresholds.
+type episode struct {
+	ref      streamRef
+	span     span
+	evidence []model.Evidence
+	consumed bool
+}
+
+// hysteresis finds the intervals in which pts stay above enter: an
+// interval opens at the first of enterN consecutive points above enter
+// and closes at the last point before releaseN consecutive points at or
+// below release. A lone spike therefore never opens one, and a metric
+// that dips briefly stays in one interval.
+func hysteresis(pts []model.Point, enter, release float64, enterN, releaseN int) [][2]int {
+	var out [][2]int
+	in := false
+	run, start, lastHigh := 0, 0, 0
+	for i, p := range pts {
+		if !in {
+			if p.Value > enter {
+				if run == 0 {
+					start = i
+				}
+				run++
+				if run >= enterN {
+					in, run, lastHigh = true, 0, i
+				}
+			} else {
+				run = 0
+			}
+			continue
+		}
+		switch {
+		case p.Value <= release:
+			run++
+			if run >= releaseN {
+				out = append(out, [2]int{start, lastHigh})
+				in, run = false, 0
+			}
+		case p.Value > enter:
+			run, lastHigh = 0, i
+		default:
+			run = 0
+		}
+	}
+	if in {
+		out = append(out, [2]int{start, lastHigh})
+	}
+	return out
+}
+
+// lossSeries derives a loss-rate series from the lost and received packet
+// rates, pairing samples by time.
+func lossSeries(lost, packets []model.Point) []model.Point {
+	out := make([]model.Point, 0, len(lost))
+	j := 0
+	for _, l := range lost {
+		for j < len(packets) && packets[j].Time.Before(l.Time) {
+			j++
+		}
+		if j == len(packets) || !packets[j].Time.Equal(l.Time) {
+			continue
+		}
+		total := packets[j].Value + l.Value
+		v := 0.0
+		if total > 0 {
+			v = l.Value / total
+		}
+		out = append(out, model.Point{Time: l.Time, Value: v})
+	}
+	return out
+}
+
+// episodes finds the threshold intervals of every stream's series and
+// merges overlapping intervals of one stream into one episode.
+func (d *run) episodes() []*episode {
+	type key struct{ pid, stream string }
+	streams := map[key]map[string][]model.Point{}
+	var order []key
+	for i := range d.in.Series {
+		s := &d.in.Series[i]
+		k := key{s.ParticipantID, s.StreamID}
+		if streams[k] == nil {
+			streams[k] = map[string][]model.Point{}
+			order = append(order, k)
+		}
+		streams[k][s.Metric] = s.Points
+	}
+	r := d.rules
+	en, rn := max(1, int(r.EnterPoints)), max(1, int(r.ReleasePoints))
+	var out []*episode
+	for _, k := range order {
+		m := streams[k]
+		type hit struct {
+			span span
+			ev   model.Evidence
+		}
+		var hits []hit
+		look := func(metric string, pts []model.Point, enter, release float64) {
+			for _, iv := range hysteresis(pts, enter, release, en, rn) {
+				peak, sum := pts[iv[0]].Value, 0.0
+				for _, p := range pts[iv[0] : iv[1]+1] {
+					peak = max(peak, p.Value)
+					sum += p.Value
+				}
+				from, to := pts[iv[0]].Time, pts[iv[1]].Time
+				mean := sum / float64(iv[1]-iv[0]+1)
+				hits = append(hits, hit{span{from, to}, model.Evidence{Metric: metric, Value: ptr(round3(mean)), Op: ">",
+					Threshold: ptr(enter), Source: srcSeries, RecordIDs: []string{}, From: &from, To: &to,
+					Text: fmt.Sprintf("mean over %d samples, peak %g", iv[1]-iv[0]+1, round3(peak))}})
+			}
+		}
+		look(metricJitter, m[metricJitter], r.SeriesJitterMs, r.SeriesJitterReleaseMs)
+		look(metricRTT, m[metricRTT], r.SeriesRTTMs, r.SeriesRTTReleaseMs)
+		if lost, pk := m[metricLost], m[metricPackets]; lost != nil && pk != nil {
+			look(metricLoss, lossSeries(lost, pk), r.SeriesLoss, r.SeriesLossRelease)
+		}
+		slices.SortFunc(hits, func(a, b hit) int { return a.span.from.Compare(b.span.from) })
+		ref := parseStreamRef(k.pid, k.stream)
+		var cur *episode
+		for _, h := range hits {
+			if cur != nil && cur.span.overlaps(h.span, 0) {
+				cur.span = cur.span.union(h.span)
+				cur.evidence = append(cur.evidence, h.ev)
+				continue
+			}
+			cur = &episode{ref: ref, span: h.span, evidence: []model.Evidence{h.ev}}
+			out = append(out, cur)
+		}
+	}
+	return out
+}
+
+// covered reports whether participant pid has series for the metrics
+// behind an aggregate poor-stream issue on media and dir, so that the
+// series' intervals supersede the whole-call aggregate.
+func (d *run) covered(pid string, media model.MediaType, dir model.Direction) bool {
+	for i := range d.in.Series {
+		s := &d.in.Series[i]
+		if s.ParticipantID != pid {
+			continue
+		}
+		ref := parseStreamRef(pid, s.StreamID)
+		if ref.media == media && ref.dir == dir {
+			switch s.Metric {
+			case metricJitter, metricRTT, metricLost:
+				return true
+			}
+		}
+	}
+	return false
+}

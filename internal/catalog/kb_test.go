@@ -299,11 +299,18 @@ func TestParseRecordsErrors(t *testing.T) {
 	tests := []struct {
 		file, want string
 	}{
-		{"missing-colon.txt", "missing-colon.txt:8: want \"key: value\""},
-		{"missing-text.txt", "missing-text.txt:1: record lacks \"text\""},
-		{"stray-continuation.txt", "stray-continuation.txt:1: continuation line outside a field"},
-		{"unknown-key.txt", "unknown-key.txt:4: unknown key \"colour\""},
-		{"repeated-key.txt", "repeated-key.txt:3: key \"title\" repeated"},
+		{"missing-colon.bad.txt", "missing-colon.bad.txt:8: want \"key: value\""},
+		{"missing-text.bad.txt", "missing-text.bad.txt:1: record lacks \"text\""},
+		{"stray-continuation.bad.txt", "stray-continuation.bad.txt:1: continuation line outside a field"},
+		{"unknown-key.bad.txt", "unknown-key.bad.txt:4: unknown key \"colour\""},
+		{"repeated-key.bad.txt", "repeated-key.bad.txt:3: key \"title\" repeated"},
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "kb-bad", "*.bad.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(tests) {
+		t.Errorf("testdata/kb-bad has %d bad files, the table %d; add every file to the table", len(files), len(tests))
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

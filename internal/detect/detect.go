@@ -114,14 +114,14 @@ func Run(in Input, rules Rules) Result {
 	d.ufds()
 	res.Rating, res.RatingScore = d.surveys()
 	res.Completeness = d.completeness()
-	d.relate()
-
 	out := d.issues[:0]
 	for _, is := range d.issues {
 		if rules.enabled(is.Kind) {
 			out = append(out, is)
 		}
 	}
+	d.issues = out
+	d.relate()
 	slices.SortFunc(out, func(a, b model.Issue) int {
 		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
 			return c

@@ -74,7 +74,7 @@ func TestReliability(t *testing.T) {
 			if len(tc.want) == 0 {
 				return
 			}
-			is := res.Issues[0]
+			is := problems(res)[0]
 			if !slices.Contains(is.Recommendation.KB, tc.kb) {
 				t.Errorf("kb %v lacks %s", is.Recommendation.KB, tc.kb)
 			}
@@ -118,7 +118,7 @@ func TestUFDIntervals(t *testing.T) {
 			in.Events = tc.events
 			res := Run(in, DefaultRules())
 			var got []string
-			for _, is := range res.Issues {
+			for _, is := range problems(res) {
 				got = append(got, is.Kind+"@"+is.ParticipantID+" "+itoa(is.Start.Sub(t0))+"-"+itoa(is.End.Sub(t0)))
 				if is.Severity != tc.sev {
 					t.Errorf("%s severity %s, want %s", is.Kind, is.Severity, tc.sev)

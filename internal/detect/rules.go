@@ -140,7 +140,7 @@ func DefaultRules() Rules {
 
 		SetupMaxSeconds:   5,
 		AttributionShare:  0.5,
-		RelatedGapSeconds: 30,
+		RelatedGapSeconds: 60,
 		PadSeconds:        10,
 	}
 }

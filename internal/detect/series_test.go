@@ -64,7 +64,7 @@ func TestSeriesIntervals(t *testing.T) {
 			in.Series = tc.series
 			res := Run(in, DefaultRules())
 			var got []string
-			for _, is := range res.Issues {
+			for _, is := range problems(res) {
 				got = append(got, is.ParticipantID+" "+is.StreamID+" "+itoa(is.Start.Sub(t0))+"-"+itoa(is.End.Sub(t0)))
 				if is.Kind != KindPoorStream || is.Culprit.Type != tc.culprit {
 					t.Errorf("got %s culprit %s, want poor-stream culprit %s", is.Kind, is.Culprit.Type, tc.culprit)
@@ -167,7 +167,7 @@ func TestAttribution(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Fatalf("issues %v, want %v", got, tc.want)
 			}
-			for _, is := range res.Issues {
+			for _, is := range problems(res) {
 				if is.Culprit.Type != tc.culprit || !slices.Equal(is.Culprit.ParticipantIDs, tc.blamed) {
 					t.Errorf("%s culprit %s %v, want %s %v", is.ParticipantID, is.Culprit.Type, is.Culprit.ParticipantIDs, tc.culprit, tc.blamed)
 				}

@@ -62,15 +62,15 @@ func TestStreamRules(t *testing.T) {
 				t.Errorf("quality = %s, want %s", res.Quality, tc.quality)
 			}
 			if tc.kind == "" {
-				if len(res.Issues) != 0 {
+				if len(problems(res)) != 0 {
 					t.Fatalf("want no issues, got %v", kinds(res))
 				}
 				return
 			}
-			if len(res.Issues) != 1 {
+			if len(problems(res)) != 1 {
 				t.Fatalf("want one %s issue, got %v", tc.kind, kinds(res))
 			}
-			is := res.Issues[0]
+			is := problems(res)[0]
 			if is.Kind != tc.kind || is.Rule != tc.rules {
 				t.Errorf("got %s rule %q, want %s rule %q", is.Kind, is.Rule, tc.kind, tc.rules)
 			}

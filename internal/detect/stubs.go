@@ -1,4 +1,0 @@
-package detect
-
-func (d *run) relate()                    {}
-func (d *run) completeness() Completeness { return Completeness{} }

@@ -1,0 +1,120 @@
+package detect
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"calldiag/internal/model"
+)
+
+// completeness summarizes the telemetry of the call and of each
+// participant, and raises missing-telemetry (info) for what is absent:
+// no diagnostics at all, a participant reported only by another
+// resource, a participant without media stats while others have them,
+// and gaps inside a participant's series.
+func (d *run) completeness() Completeness {
+	c := Completeness{MediaStats: len(d.in.Series) > 0, Surveys: len(d.in.Call.Surveys)}
+	index := map[string]int{}
+	entry := func(pid string) *ParticipantCompleteness {
+		i, ok := index[pid]
+		if !ok {
+			i = len(c.Participants)
+			index[pid] = i
+			c.Participants = append(c.Participants, ParticipantCompleteness{ParticipantID: pid})
+		}
+		return &c.Participants[i]
+	}
+	for i := range d.in.Call.Participants {
+		p := &d.in.Call.Participants[i]
+		e := entry(p.ID)
+		e.Summary = p.Source == "summary"
+		e.Diagnostics = len(p.Streams) > 0
+		e.OtherResource = p.OtherResource
+		if e.Diagnostics {
+			c.Diagnostics = true
+		}
+	}
+	for i := range d.in.Events {
+		ev := &d.in.Events[i]
+		if ev.ParticipantID != "" && (ev.Kind == model.KindOperation || ev.Kind == model.KindUFD) {
+			entry(ev.ParticipantID).ClientOperations = true
+		}
+	}
+	type gap struct {
+		from, to time.Time
+		series   string
+	}
+	gaps := map[string][]gap{}
+	for i := range d.in.Series {
+		s := &d.in.Series[i]
+		e := entry(s.ParticipantID)
+		e.MediaStats = true
+		step := medianStep(s.Points)
+		if step <= 0 {
+			continue
+		}
+		limit := time.Duration(float64(step) * d.rules.SeriesGapFactor)
+		for j := 1; j < len(s.Points); j++ {
+			if s.Points[j].Time.Sub(s.Points[j-1].Time) > limit {
+				e.SeriesGaps++
+				gaps[s.ParticipantID] = append(gaps[s.ParticipantID], gap{s.Points[j-1].Time, s.Points[j].Time, s.StreamID + "/" + s.Metric})
+			}
+		}
+	}
+	call := d.in.Call
+	if !c.Diagnostics {
+		d.add(model.Issue{Kind: KindMissingTelemetry, StreamID: "diagnostics", Start: call.StartTime, End: call.EndTime,
+			Summary:  "the call has no CallDiagnostics rows, so its quality is Unknown and no stream rule could run",
+			Evidence: []model.Evidence{{Metric: "CallDiagnostics rows", Value: ptr(0.0), Source: srcDiagnostics}},
+			Rule:     "telemetry.diagnostics"})
+	}
+	for _, e := range c.Participants {
+		start, end := d.legSpan(e.ParticipantID)
+		p := d.legs[e.ParticipantID]
+		switch {
+		case e.OtherResource:
+			d.add(model.Issue{Kind: KindMissingTelemetry, ParticipantID: e.ParticipantID, StreamID: "resource", Start: start, End: end,
+				Summary:  "this participant was reported by another ACS resource, so only limited data about it exists here",
+				Evidence: []model.Evidence{{Metric: "Resource", Text: resourceOf(p), Source: srcSummary}},
+				Rule:     "telemetry.other_resource"})
+		case c.MediaStats && !e.MediaStats && p != nil && p.EndpointType == model.EndpointVoIP &&
+			end.Sub(start) >= seconds(d.rules.SetupMaxSeconds):
+			d.add(model.Issue{Kind: KindMissingTelemetry, ParticipantID: e.ParticipantID, StreamID: "media-stats", Start: start, End: end,
+				Summary:  "this participant sent no media stats while others did, so its quality over time is unknown",
+				Evidence: []model.Evidence{{Metric: "media-stats series", Value: ptr(0.0), Source: srcSeries}},
+				Rule:     "telemetry.media_stats"})
+		}
+		if g := gaps[e.ParticipantID]; len(g) > 0 {
+			slices.SortFunc(g, func(a, b gap) int { return cmp.Compare(b.to.Sub(b.from), a.to.Sub(a.from)) })
+			w := g[0]
+			d.add(model.Issue{Kind: KindMissingTelemetry, ParticipantID: e.ParticipantID, StreamID: "series-gaps", Start: w.from, End: w.to,
+				Summary: fmt.Sprintf("the participant's media stats have %d gap(s); the longest lasts %s", len(g), w.to.Sub(w.from).Round(time.Second)),
+				Evidence: []model.Evidence{{Metric: "gaps", Value: ptr(float64(len(g))), Text: "longest in " + w.series,
+					Source: srcSeries, From: &w.from, To: &w.to}},
+				Rule: "telemetry.series_gaps"})
+		}
+	}
+	return c
+}
+
+func resourceOf(p *model.Participant) string {
+	if p == nil {
+		return ""
+	}
+	return p.Resource
+}
+
+// medianStep is the median time between consecutive points.
+func medianStep(pts []model.Point) time.Duration {
+	if len(pts) < 3 {
+		return 0
+	}
+	steps := make([]time.Duration, 0, len(pts)-1)
+	for i := 1; i < len(pts); i++ {
+		steps = append(steps, pts[i].Time.Sub(pts[i-1].Time))
+	}
+	slices.Sort(steps)
+	return steps[len(steps)/2]
+}

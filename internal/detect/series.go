@@ -112,8 +112,8 @@ func hysteresis(pts []model.Point, enter, release float64, enterN, releaseN int)
 
 // lossSeries derives a loss-rate series from the lost and received packet
 // rates, pairing samples by time.
-func lossSeries(lost, packets []model.Point) []model.Point {
-	out := make([]model.Point, 0, len(lost))
+func lossSeries(dst, lost, packets []model.Point) []model.Point {
+	out := dst[:0]
 	j := 0
 	for _, l := range lost {
 		for j < len(packets) && packets[j].Time.Before(l.Time) {
@@ -150,6 +150,7 @@ func (d *run) episodes() []*episode {
 	r := d.rules
 	en, rn := max(1, int(r.EnterPoints)), max(1, int(r.ReleasePoints))
 	var out []*episode
+	var scratch []model.Point
 	for _, k := range order {
 		m := streams[k]
 		type hit struct {
@@ -174,7 +175,8 @@ func (d *run) episodes() []*episode {
 		look(metricJitter, m[metricJitter], r.SeriesJitterMs, r.SeriesJitterReleaseMs)
 		look(metricRTT, m[metricRTT], r.SeriesRTTMs, r.SeriesRTTReleaseMs)
 		if lost, pk := m[metricLost], m[metricPackets]; lost != nil && pk != nil {
-			look(metricLoss, lossSeries(lost, pk), r.SeriesLoss, r.SeriesLossRelease)
+			scratch = lossSeries(scratch, lost, pk)
+			look(metricLoss, scratch, r.SeriesLoss, r.SeriesLossRelease)
 		}
 		slices.SortFunc(hits, func(a, b hit) int { return a.span.from.Compare(b.span.from) })
 		ref := parseStreamRef(k.pid, k.stream)

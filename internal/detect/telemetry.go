@@ -106,13 +106,17 @@ func resourceOf(p *model.Participant) string {
 	return p.Resource
 }
 
-// medianStep is the median time between consecutive points.
+// medianStep is the median time between consecutive points among the
+// first few of the series: enough to know its sampling interval without
+// sorting every step of a long series.
 func medianStep(pts []model.Point) time.Duration {
+	const sample = 15
 	if len(pts) < 3 {
 		return 0
 	}
-	steps := make([]time.Duration, 0, len(pts)-1)
-	for i := 1; i < len(pts); i++ {
+	var buf [sample]time.Duration
+	steps := buf[:0]
+	for i := 1; i < len(pts) && len(steps) < sample; i++ {
 		steps = append(steps, pts[i].Time.Sub(pts[i-1].Time))
 	}
 	slices.Sort(steps)

@@ -476,9 +476,11 @@ func describeSeries(ctx context.Context, tx *sql.Tx, cid int64, bySID map[int64]
 	if len(bySID) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT s.sid, COALESCE(m.pid, s.pid), s.stream, s.metric FROM series s
-		LEFT JOIN client_map m ON m.cid = s.cid AND s.pid = '`+clientPlaceholder+`' || m.ci
-		WHERE s.cid = ?`, cid)
+	clients, err := clientParticipants(ctx, tx, cid)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT sid, pid, stream, metric FROM series WHERE cid = ?", cid)
 	if err != nil {
 		return fmt.Errorf("series: %w", err)
 	}
@@ -489,8 +491,8 @@ func describeSeries(ctx context.Context, tx *sql.Tx, cid int64, bySID map[int64]
 		if err := rows.Scan(&sid, &s.ParticipantID, &s.StreamID, &s.Metric); err != nil {
 			return fmt.Errorf("series: %w", err)
 		}
-		if strings.HasPrefix(s.ParticipantID, clientPlaceholder) {
-			s.ParticipantID = "" // the client instance is not (yet) known
+		if ci, ok := strings.CutPrefix(s.ParticipantID, clientPlaceholder); ok {
+			s.ParticipantID = clients[ci] // "" while the client instance is not known
 		}
 		if i, ok := bySID[sid]; ok {
 			s.Points = series[i].Points
@@ -501,4 +503,22 @@ func describeSeries(ctx context.Context, tx *sql.Tx, cid int64, bySID map[int64]
 		return fmt.Errorf("series: %w", err)
 	}
 	return nil
+}
+
+// clientParticipants maps the call's client instances to their participants.
+func clientParticipants(ctx context.Context, tx *sql.Tx, cid int64) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT ci, pid FROM client_map WHERE cid = ?", cid)
+	if err != nil {
+		return nil, fmt.Errorf("client map: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var ci, pid string
+		if err := rows.Scan(&ci, &pid); err != nil {
+			return nil, fmt.Errorf("client map: %w", err)
+		}
+		m[ci] = pid
+	}
+	return m, rows.Err()
 }

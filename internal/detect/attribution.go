@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"calldiag/internal/model"
 )
@@ -40,6 +41,7 @@ type pair struct{ recv, send string }
 func (d *run) series() {
 	eps := d.episodes()
 	share := d.rules.AttributionShare
+	quality := d.qualityUFDs()
 
 	// Known pairs from the series present, poor pairs from the episodes.
 	known := map[pair]bool{}
@@ -159,71 +161,122 @@ func (d *run) series() {
 		}
 		chosen = append(chosen, best)
 	}
-	// Participants blamed for overlapping times share a network problem.
-	var group []string
-	for i, a := range chosen {
-		switch {
-		case a.up && a.down:
-			a.culprit = model.CulpritPath
-		case a.up:
-			a.culprit = model.CulpritUplink
-		default:
-			a.culprit = model.CulpritDownlink
-		}
-		for j, b := range chosen {
-			if i != j && a.window.overlaps(b.window, 0) {
-				a.culprit = model.CulpritSharedNetwork
-				if !slices.Contains(group, a.pid) {
-					group = append(group, a.pid)
-				}
-			}
-		}
-	}
-	slices.Sort(group)
-	// An explanation takes the episodes it accounts for: on the sending
-	// side everything received from the participant, its own outbound
-	// episodes and, in its window, others' mixed (sender-less) incoming
-	// streams; on the receiving side everything it received.
+	// An explanation chosen from the pairs takes the episodes it accounts
+	// for: on the sending side everything received from the participant
+	// and its own outbound episodes, on the receiving side everything it
+	// received.
 	for _, b := range chosen {
 		for _, e := range eps {
 			own := e.ref.pid == b.pid
 			in := e.ref.dir == model.DirInbound
-			take := b.up && (e.ref.remote == b.pid ||
-				own && e.ref.dir == model.DirOutbound ||
-				!own && in && e.ref.remote == "" && e.span.overlaps(b.window, 0)) ||
-				b.down && own && in
-			if take {
+			if b.up && (e.ref.remote == b.pid || own && !in) || b.down && own && in {
 				b.eps = append(b.eps, e)
 				e.consumed = true
 			}
 		}
 	}
+	// A participant's own outbound episodes that no pair explained still
+	// show its sending side degrading.
+	for _, e := range eps {
+		if e.consumed || e.ref.dir != model.DirOutbound {
+			continue
+		}
+		b := &blame{pid: e.ref.pid, up: true, window: e.span, eps: []*episode{e}}
+		// A sender's outbound statistics also suffer from the receiver's
+		// downlink (they come back in the receiver's reports): when the
+		// sender's SDK saw nothing wrong with sending but another
+		// participant's SDK reported poor receiving at the time, the
+		// receiver's downlink is the better explanation.
+		if !ufdRaised(quality, e.ref.pid, ufdSendQuality, e.span) {
+			for _, r := range qualityPIDs(quality, ufdReceiveQuality) {
+				if r != e.ref.pid && ufdRaised(quality, r, ufdReceiveQuality, e.span) {
+					b.pid, b.up, b.down = r, false, true
+					break
+				}
+			}
+		}
+		chosen = append(chosen, b)
+		e.consumed = true
+	}
+	chosen = mergeBlames(chosen)
+	// Sending sides degrading at overlapping times share a network
+	// problem: they, and anything blamed on them then, are one group.
+	var group []string
+	var groupWindow span
+	for i, a := range chosen {
+		for j, b := range chosen {
+			if i != j && a.up && b.up && a.pid != b.pid && a.window.overlaps(b.window, 0) {
+				if !slices.Contains(group, a.pid) {
+					group = append(group, a.pid)
+				}
+				if groupWindow.from.IsZero() {
+					groupWindow = a.window
+				}
+				groupWindow = groupWindow.union(a.window)
+			}
+		}
+	}
+	slices.Sort(group)
+	for _, b := range chosen {
+		switch {
+		case slices.Contains(group, b.pid) && b.window.overlaps(groupWindow, 0):
+			b.culprit = model.CulpritSharedNetwork
+		case b.up && b.down:
+			b.culprit = model.CulpritPath
+		case b.up:
+			b.culprit = model.CulpritUplink
+		default:
+			b.culprit = model.CulpritDownlink
+		}
+	}
+	// A sending side explains, in its window, what others received from it
+	// and others' mixed (sender-less) incoming streams; a shared problem
+	// also explains its members' own incoming media.
+	for _, b := range chosen {
+		if !b.up {
+			continue
+		}
+		for _, e := range eps {
+			if e.consumed || e.ref.dir != model.DirInbound || !e.span.overlaps(b.window, 0) {
+				continue
+			}
+			own := e.ref.pid == b.pid
+			if e.ref.remote == b.pid || !own && e.ref.remote == "" || own && b.culprit == model.CulpritSharedNetwork {
+				b.eps = append(b.eps, e)
+				e.consumed = true
+			}
+		}
+	}
+	// What a participant received poorly that nothing else explains is its
+	// downlink, one finding per participant and overlapping window.
+	for _, e := range eps {
+		if e.consumed || e.ref.dir != model.DirInbound {
+			continue
+		}
+		chosen = append(chosen, &blame{pid: e.ref.pid, down: true, culprit: model.CulpritDownlink, window: e.span, eps: []*episode{e}})
+		e.consumed = true
+	}
+	chosen = mergeBlames(chosen)
 	for _, b := range chosen {
 		d.addBlame(b, group)
 	}
-	ownLeft := map[string]bool{}
-	explained := map[string]bool{}
-	for _, e := range eps {
-		if e.consumed {
-			if e.ref.dir == model.DirInbound {
-				explained[e.ref.pid+"/"+string(e.ref.media)] = true
-			}
-			continue
+	// Whole-call aggregates give way to the series' intervals: a
+	// poor-stream aggregate wherever series measure the same media, and
+	// any aggregate on incoming media that a finding (the participant's
+	// own or another's) already accounts for.
+	found := map[string]bool{}
+	for _, b := range chosen {
+		for _, e := range b.eps {
+			found[e.ref.pid+"/"+string(e.ref.media)+"/"+string(e.ref.dir)] = true
 		}
-		ownLeft[e.ref.pid+"/"+string(e.ref.media)+"/"+string(e.ref.dir)] = true
-		d.addEpisode(e)
 	}
-	// Whole-call aggregates give way to the series' intervals and to the
-	// cross-participant findings.
 	kept := d.issues[:0]
 	for _, is := range d.issues {
-		ref, agg := d.aggs[is.ID]
-		if agg {
-			own := ownLeft[ref.pid+"/"+string(ref.media)+"/"+string(ref.dir)]
+		if ref, agg := d.aggs[is.ID]; agg {
 			if is.Kind == KindPoorStream && d.covered(ref.pid, ref.media, ref.dir) {
 				continue
 			}
-			if ref.dir == model.DirInbound && explained[ref.pid+"/"+string(ref.media)] && !own {
+			if ref.dir == model.DirInbound && found[ref.pid+"/"+string(ref.media)+"/"+string(ref.dir)] {
 				continue
 			}
 		}
@@ -232,81 +285,47 @@ func (d *run) series() {
 	d.issues = kept
 }
 
+// mergeBlames joins the findings of one participant whose windows
+// overlap, so that a participant gets one issue per stretch of trouble.
+func mergeBlames(bs []*blame) []*blame {
+	slices.SortStableFunc(bs, func(a, b *blame) int {
+		if c := strings.Compare(a.pid, b.pid); c != 0 {
+			return c
+		}
+		return a.window.from.Compare(b.window.from)
+	})
+	var out []*blame
+	for _, b := range bs {
+		if n := len(out); n > 0 && out[n-1].pid == b.pid && out[n-1].window.overlaps(b.window, 0) {
+			m := out[n-1]
+			m.window = m.window.union(b.window)
+			m.up, m.down = m.up || b.up, m.down || b.down
+			m.eps = append(m.eps, b.eps...)
+			if len(b.ofUp) > len(m.ofUp) || len(b.sawUp) > len(m.sawUp) {
+				m.sawUp, m.ofUp = b.sawUp, b.ofUp
+			}
+			if len(b.ofDown) > len(m.ofDown) || len(b.sawDown) > len(m.sawDown) {
+				m.sawDown, m.ofDown = b.sawDown, b.ofDown
+			}
+			if m.culprit != b.culprit {
+				switch {
+				case m.culprit == model.CulpritSharedNetwork || b.culprit == model.CulpritSharedNetwork:
+					m.culprit = model.CulpritSharedNetwork
+				default:
+					m.culprit = ""
+				}
+			}
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
 func sortedCopy(s []string) []string {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
-}
-
-func (d *run) addBlame(b *blame, group []string) {
-	var ev []model.Evidence
-	for _, e := range b.eps {
-		for _, x := range e.evidence {
-			x.Text = strings.TrimSpace(fmt.Sprintf("%s %s: %s", e.ref.pid, e.ref.stream, x.Text))
-			ev = append(ev, x)
-		}
-	}
-	from, to := b.window.from, b.window.to
-	is := model.Issue{Kind: KindPoorStream, ParticipantID: b.pid, Start: from, End: to, Rule: "series.attribution." + b.culprit}
-	upText := fmt.Sprintf("media sent by this participant was poor at %d of its %d receivers", len(b.sawUp), len(b.ofUp))
-	downText := fmt.Sprintf("this participant received poor media from %d of its %d senders", len(b.sawDown), len(b.ofDown))
-	switch {
-	case b.culprit == model.CulpritSharedNetwork:
-		is.Culprit = model.Culprit{Type: b.culprit, ParticipantIDs: group,
-			Summary: "these participants degraded together, which points at a network they share or at the service"}
-	case b.up && b.down:
-		is.Culprit = model.Culprit{Type: b.culprit, ParticipantIDs: []string{b.pid},
-			Summary: "this participant's own connection, in both directions"}
-	case b.up:
-		is.Culprit = model.Culprit{Type: b.culprit, ParticipantIDs: []string{b.pid},
-			Summary: "this participant's uplink: " + strings.Join(b.sawUp, ", ") + " received poor media from it while their other streams were fine"}
-	default:
-		is.Culprit = model.Culprit{Type: b.culprit, ParticipantIDs: []string{b.pid},
-			Summary: "this participant's downlink: media from " + strings.Join(b.sawDown, ", ") + " was poor here"}
-	}
-	switch {
-	case b.up && b.down:
-		is.StreamID, is.Summary = "", upText+"; "+downText
-	case b.up:
-		is.StreamID, is.Summary = "outbound", upText
-	default:
-		is.StreamID, is.Summary = "inbound", downText
-	}
-	if b.culprit == model.CulpritSharedNetwork {
-		is.Summary += fmt.Sprintf(", at the same time as %d other participant(s)", len(group)-1)
-	}
-	w := b.window
-	if b.up {
-		ev = append(ev, model.Evidence{Metric: "receivers seeing poor media", Value: ptr(float64(len(b.sawUp))), Op: ">",
-			Threshold: ptr(d.rules.AttributionShare * float64(len(b.ofUp))),
-			Text:      "saw it: " + strings.Join(b.sawUp, ", ") + "; receivers: " + strings.Join(b.ofUp, ", "),
-			Source:    srcSeries, RecordIDs: []string{}, From: &w.from, To: &w.to})
-	}
-	if b.down {
-		ev = append(ev, model.Evidence{Metric: "senders seen poor", Value: ptr(float64(len(b.sawDown))), Op: ">",
-			Threshold: ptr(d.rules.AttributionShare * float64(len(b.ofDown))),
-			Text:      "poor: " + strings.Join(b.sawDown, ", ") + "; senders: " + strings.Join(b.ofDown, ", "),
-			Source:    srcSeries, RecordIDs: []string{}, From: &w.from, To: &w.to})
-	}
-	is.Evidence = ev
-	d.add(is)
-}
-
-func (d *run) addEpisode(e *episode) {
-	is := model.Issue{Kind: KindPoorStream, ParticipantID: e.ref.pid, StreamID: e.ref.stream,
-		Start: e.span.from, End: e.span.to, Evidence: e.evidence, Rule: "series." + ruleNames(e.evidence)}
-	is.Summary = fmt.Sprintf("%s %s stream was poor for %s (%s)", dirWord(e.ref.dir), e.ref.media,
-		e.span.to.Sub(e.span.from).Round(1e9), evidenceNames(e.evidence))
-	switch {
-	case e.ref.dir == model.DirOutbound:
-		is.Culprit = model.Culprit{Type: model.CulpritUplink, ParticipantIDs: []string{e.ref.pid}, Summary: "this participant's outgoing network path"}
-	case e.ref.remote != "":
-		is.Culprit = model.Culprit{Type: model.CulpritPath, ParticipantIDs: []string{e.ref.remote, e.ref.pid},
-			Summary: "the path from the sender to this participant; no other receiver or sender confirms either end"}
-	default:
-		is.Culprit = model.Culprit{Type: model.CulpritDownlink, ParticipantIDs: []string{e.ref.pid}, Summary: "this participant's incoming network path"}
-	}
-	d.add(is)
 }
 
 func ruleNames(ev []model.Evidence) string {
@@ -323,4 +342,74 @@ func evidenceNames(ev []model.Evidence) string {
 		parts[i] = fmt.Sprintf("%s %g > %g", e.Metric, *e.Value, *e.Threshold)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// UFD names the attribution consults (lower-cased).
+const (
+	ufdSendQuality    = "networksendquality"
+	ufdReceiveQuality = "networkreceivequality"
+)
+
+// qualityUFDs collects, per participant and lower-cased UFD name, the
+// intervals in which the network quality UFDs were raised.
+func (d *run) qualityUFDs() map[string]map[string][]span {
+	out := map[string]map[string][]span{}
+	open := map[[2]string]time.Time{}
+	for i := range d.in.Events {
+		e := &d.in.Events[i]
+		if e.Kind != model.KindUFD {
+			continue
+		}
+		name := strings.ToLower(e.Name)
+		if name != ufdSendQuality && name != ufdReceiveQuality {
+			continue
+		}
+		k := [2]string{e.ParticipantID, name}
+		start, raised := open[k]
+		switch {
+		case !clears(ufdValue(e)) && !raised:
+			open[k] = e.Time
+		case clears(ufdValue(e)) && raised:
+			addSpan(out, k, span{start, e.Time})
+			delete(open, k)
+		}
+	}
+	for k, start := range open {
+		_, end := d.legSpan(k[0])
+		if end.Before(start) {
+			end = start
+		}
+		addSpan(out, k, span{start, end})
+	}
+	return out
+}
+
+func addSpan(m map[string]map[string][]span, k [2]string, s span) {
+	if m[k[0]] == nil {
+		m[k[0]] = map[string][]span{}
+	}
+	m[k[0]][k[1]] = append(m[k[0]][k[1]], s)
+}
+
+// ufdRaised reports whether participant pid had the UFD raised at some
+// time in w (give or take the UFD's reporting delay).
+func ufdRaised(q map[string]map[string][]span, pid, name string, w span) bool {
+	for _, s := range q[pid][name] {
+		if s.overlaps(w, 15*time.Second) {
+			return true
+		}
+	}
+	return false
+}
+
+// qualityPIDs lists, sorted, the participants that raised the UFD.
+func qualityPIDs(q map[string]map[string][]span, name string) []string {
+	var out []string
+	for pid, m := range q {
+		if len(m[name]) > 0 {
+			out = append(out, pid)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

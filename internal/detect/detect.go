@@ -112,6 +112,7 @@ func Run(in Input, rules Rules) Result {
 	d.series()
 	d.reliability()
 	d.ufds()
+	d.foldOperations()
 	res.Rating, res.RatingScore = d.surveys()
 	res.Completeness = d.completeness()
 	out := d.issues[:0]

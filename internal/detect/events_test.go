@@ -63,6 +63,31 @@ func TestReliability(t *testing.T) {
 				op("b", 40, "Mute", "UnexpectedClientError", n(500), n(41015))}
 			return in
 		}(), []string{KindOperationFailed + "@b"}, "code-500-41015", model.CulpritUnknown},
+		{"drop by an unexpected end outside the ACS list", func() Input {
+			b := leg("b")
+			b.EndReason, b.EndSubCode, b.ResultCategory = n(496), n(7), "UnexpectedClientError"
+			return call(leg("a"), b)
+		}(), []string{KindDropped + "@b"}, "code-496-7", model.CulpritPath},
+		{"failed operation folds into the device issue", func() Input {
+			in := call(leg("a"), leg("b"))
+			in.Events = []model.TimelineEvent{op("b", 30, "StartVideo", "UnexpectedClientError", n(412), n(43000)),
+				ufd("b", 31, "cameraStartFailed", "true"), ufd("b", 40, "cameraStartFailed", "false")}
+			return in
+		}(), []string{KindCameraStartFailed + "@b"}, "code-412-43000", model.CulpritDevice},
+		{"cut off during a reconnect", func() Input {
+			b := leg("b")
+			b.EndReason, b.EndSubCode, b.ResultCategory = n(496), n(7), "ExpectedError"
+			in := call(leg("a"), b)
+			in.Events = []model.TimelineEvent{ufd("b", 590, "networkReconnect", "Bad")}
+			return in
+		}(), []string{KindDropped + "@b", KindNetworkReconnect + "@b"}, "code-496-7", model.CulpritPath},
+		{"reconnect resolved before an expected end", func() Input {
+			b := leg("b")
+			b.EndReason, b.EndSubCode, b.ResultCategory = n(487), n(0), "ExpectedError"
+			in := call(leg("a"), b)
+			in.Events = []model.TimelineEvent{ufd("b", 500, "networkReconnect", "Bad"), ufd("b", 510, "networkReconnect", "Good")}
+			return in
+		}(), []string{KindNetworkReconnect + "@b"}, "ufd-networkReconnect", model.CulpritPath},
 		{"rejoined", call(leg("a"), rejoin), []string{KindRejoined + "@b"}, "guide-call-dropped", model.CulpritUnknown},
 	}
 	for _, tc := range cases {

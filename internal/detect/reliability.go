@@ -86,6 +86,10 @@ func (d *run) leg(p *model.Participant, ops []*model.TimelineEvent) {
 			others = append(others, e)
 		}
 	}
+	// A leg ended badly when its end code is one Azure's Call Diagnostics
+	// counts as ungraceful, or when the summary files the end under an
+	// unexpected error (some drop codes, such as 496, are missing from
+	// that list).
 	endFailed := p.EndReason != nil && *p.EndReason != 0 &&
 		(catalog.IsUngracefulEndReason(*p.EndReason) || strings.HasPrefix(p.ResultCategory, "Unexpected"))
 	short := p.DurationSeconds != nil && *p.DurationSeconds < d.rules.SetupMaxSeconds
@@ -124,7 +128,12 @@ func (d *run) leg(p *model.Participant, ops []*model.TimelineEvent) {
 			Summary:  fmt.Sprintf("the participant never connected to the call (%s)", failureText(p, joinFails)),
 			Evidence: ev, Rule: "reliability.setup",
 			Culprit: endCulprit(p, joinFails)}, append([]string{endKB}, kb...)...)
-	case endFailed && p.EndReason != nil && catalog.IsUngracefulEndReason(*p.EndReason) || len(hangupFails) > 0:
+	case endFailed || len(hangupFails) > 0 || p.EndReason != nil && *p.EndReason != 0 && d.cutOff(p.ID, end):
+		culprit := endCulprit(p, hangupFails)
+		if culprit.Type == model.CulpritUnknown && d.cutOff(p.ID, end) {
+			culprit = model.Culprit{Type: model.CulpritPath, ParticipantIDs: []string{p.ID},
+				Summary: "the participant's connection was lost while it was trying to reconnect"}
+		}
 		ev, kb := opEvidence(hangupFails)
 		ev = append(endEv, ev...)
 		s := end.Add(-10 * time.Second)
@@ -134,7 +143,7 @@ func (d *run) leg(p *model.Participant, ops []*model.TimelineEvent) {
 		d.add(model.Issue{Kind: KindDropped, ParticipantID: p.ID, Start: s, End: end,
 			Summary:  fmt.Sprintf("the participant dropped out of the call without hanging up (%s)", failureText(p, hangupFails)),
 			Evidence: ev, Rule: "reliability.ungraceful_end",
-			Culprit: endCulprit(p, hangupFails)}, append([]string{endKB}, kb...)...)
+			Culprit: culprit}, append([]string{endKB}, kb...)...)
 	}
 	// Other failed operations: one issue per operation name and code.
 	type key struct{ name, code string }
@@ -193,4 +202,23 @@ func endCulprit(p *model.Participant, ops []*model.TimelineEvent) model.Culprit 
 			Summary: "the end code points at this participant's client or network"}
 	}
 	return model.Culprit{Type: model.CulpritUnknown, ParticipantIDs: []string{p.ID}}
+}
+
+// cutOff reports whether the participant's connection-loss UFD
+// (networkReconnect and its kin) was still raised when its leg ended: a
+// leg that ends in the middle of a reconnect was cut off, whatever its
+// end code's category says.
+func (d *run) cutOff(pid string, end time.Time) bool {
+	raised := false
+	for i := range d.in.Events {
+		e := &d.in.Events[i]
+		if e.Kind != model.KindUFD || e.ParticipantID != pid || e.Time.After(end.Add(time.Second)) {
+			continue
+		}
+		switch ufdKind(strings.ToLower(e.Name)) {
+		case KindNetworkReconnect, KindNoNetwork:
+			raised = !clears(ufdValue(e))
+		}
+	}
+	return raised
 }

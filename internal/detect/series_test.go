@@ -82,6 +82,38 @@ func TestSeriesIntervals(t *testing.T) {
 	}
 }
 
+// TestOutboundOrDownlink checks a two-party call in which only one side's
+// outbound statistics degrade: the sender's own SDK decides whether its
+// sending or the other side's receiving is to blame.
+func TestOutboundOrDownlink(t *testing.T) {
+	cases := []struct {
+		name string
+		ufds []model.TimelineEvent
+		want string // participant/culprit
+	}{
+		{"no UFDs: the sender's uplink", nil, "a/uplink"},
+		{"sender reports poor sending", []model.TimelineEvent{ufd("a", 20, "networkSendQuality", "Poor"), ufd("a", 60, "networkSendQuality", "Good")}, "a/uplink"},
+		{"only the receiver reports poor receiving", []model.TimelineEvent{ufd("b", 25, "networkReceiveQuality", "Bad"), ufd("b", 55, "networkReceiveQuality", "Good")}, "b/downlink"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := call(leg("a"), leg("b"))
+			in.Series = []model.Series{ser("a", "audio-outbound", metricRTT, 50, 50, 700, 700, 700, 700, 50, 50, 50)}
+			in.Events = tc.ufds
+			res := Run(in, DefaultRules())
+			var got []string
+			for _, is := range problems(res) {
+				if is.Kind == KindPoorStream {
+					got = append(got, is.ParticipantID+"/"+is.Culprit.Type)
+				}
+			}
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("poor-stream issues %v, want [%s]", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestHysteresis(t *testing.T) {
 	pts := func(vs ...float64) []model.Point {
 		return ser("", "", "", vs...).Points

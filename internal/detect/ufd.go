@@ -132,3 +132,57 @@ func ufdCulprit(kind, pid string) model.Culprit {
 	}
 	return model.Culprit{Type: model.CulpritDevice, ParticipantIDs: ids, Summary: "a device on this participant's system"}
 }
+
+// foldOperations merges a failed client operation into the device issue
+// the same participant's UFD raised around the same time (a StartVideo
+// that failed while the camera UFD fired is one problem, not two): the
+// operation's evidence and code join the UFD issue.
+func (d *run) foldOperations() {
+	slack := seconds(d.rules.RelatedGapSeconds)
+	kept := d.issues[:0]
+	for i := range d.issues {
+		is := d.issues[i]
+		if is.Kind == KindOperationFailed {
+			if j := d.deviceIssue(is, slack); j >= 0 {
+				host := &d.issues[j]
+				host.Evidence = append(host.Evidence, is.Evidence...)
+				for _, id := range is.Recommendation.KB {
+					if id != "kind-"+KindOperationFailed && id != "" && !slices.Contains(host.Recommendation.KB, id) {
+						host.Recommendation.KB = append(host.Recommendation.KB, id)
+					}
+				}
+				host.TimelineFilter.Kind = appendNew(host.TimelineFilter.Kind, model.KindOperation)
+				continue
+			}
+		}
+		kept = append(kept, is)
+	}
+	d.issues = kept
+}
+
+// deviceIssue finds the UFD-raised device issue of op's participant
+// within slack of op, or -1.
+func (d *run) deviceIssue(op model.Issue, slack time.Duration) int {
+	for j := range d.issues {
+		is := &d.issues[j]
+		if is.ParticipantID != op.ParticipantID || !strings.HasPrefix(is.Rule, "ufd.") {
+			continue
+		}
+		switch is.Category {
+		case model.CategoryDevice, model.CategoryVideo, model.CategoryScreenShare:
+		default:
+			continue
+		}
+		if !op.Start.After(is.End.Add(slack)) && !is.Start.After(op.End.Add(slack)) {
+			return j
+		}
+	}
+	return -1
+}
+
+func appendNew(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(slices.Clone(list), v)
+}

@@ -76,7 +76,7 @@ func TestBigCall(t *testing.T) {
 	for _, is := range res.Issues {
 		got = append(got, is.Kind+"@"+is.ParticipantID+"/"+is.Culprit.Type)
 	}
-	want := []string{"dropped-ungracefully@p042/unknown", "poor-stream@p007/uplink", "network-reconnect@p042/path"}
+	want := []string{"dropped-ungracefully@p042/path", "poor-stream@p007/uplink", "network-reconnect@p042/path"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

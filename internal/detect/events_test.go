@@ -170,9 +170,15 @@ func lower(s string) string { return strings.ToLower(s) }
 // reference maps to an issue kind with facts of its own.
 func TestEveryUFDHasAKind(t *testing.T) {
 	for _, u := range catalog.UFDs() {
-		k := ufdKind(lower(u.Name))
+		k := localUFDKind(lower(u.Name))
 		if k == "" || !knownKind(k) {
 			t.Errorf("UFD %s maps to %q", u.Name, k)
+		}
+		if c, ok := catalog.UFDKind(u.Name); !ok || c != k {
+			t.Errorf("UFD %s: catalog says %q, the local table %q", u.Name, c, k)
+		}
+		if got := ufdKind(strings.ToUpper(u.Name[:1]) + u.Name[1:]); got != k {
+			t.Errorf("UFD %s spelled with a capital maps to %q", u.Name, got)
 		}
 		if info(k).advice == "" {
 			t.Errorf("kind %s has no advice", k)
@@ -214,5 +220,23 @@ func TestSurveyRating(t *testing.T) {
 				t.Errorf("%d poor-rating issues, want %d", got, tc.poor)
 			}
 		})
+	}
+}
+
+// TestKnowledgeBaseIDs checks that every kind and guide a recommendation
+// cites exists in the catalog's knowledge base.
+func TestKnowledgeBaseIDs(t *testing.T) {
+	for _, k := range allKinds() {
+		if _, ok := catalog.LookupKB("kind-" + k); !ok {
+			t.Errorf("no knowledge-base entry kind-%s", k)
+		}
+		if g := guide(k); g != "" {
+			if _, ok := catalog.LookupKB(g); !ok {
+				t.Errorf("kind %s cites missing %s", k, g)
+			}
+		}
+	}
+	if got, want := len(catalog.KindIDs()), len(allKinds()); got != want {
+		t.Errorf("catalog lists %d kinds, detection %d", got, want)
 	}
 }

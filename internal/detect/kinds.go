@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"calldiag/internal/catalog"
 	"calldiag/internal/model"
 )
 
@@ -159,9 +160,20 @@ func knownKind(k string) bool {
 	return false
 }
 
-// ufdKind maps a user-facing diagnostic (lower-cased name) to the issue
-// kind it raises. Every UFD of the reference table has an entry.
-func ufdKind(lowerName string) string {
+// ufdKind maps a user-facing diagnostic to the issue kind it raises: the
+// catalog's mapping, else the table in localUFDKind (which matches any
+// spelling of the name's case).
+func ufdKind(name string) string {
+	if k, ok := catalog.UFDKind(name); ok {
+		return k
+	}
+	return localUFDKind(strings.ToLower(name))
+}
+
+// localUFDKind maps a lower-cased UFD name to its issue kind. Every UFD of
+// the reference table has an entry; it agrees with the catalog's mapping
+// (a test checks) and covers spellings the catalog does not match.
+func localUFDKind(lowerName string) string {
 	switch lowerName {
 	case "nonetwork", "networkunavailable":
 		return KindNoNetwork

@@ -215,7 +215,7 @@ func (d *run) cutOff(pid string, end time.Time) bool {
 		if e.Kind != model.KindUFD || e.ParticipantID != pid || e.Time.After(end.Add(time.Second)) {
 			continue
 		}
-		switch ufdKind(strings.ToLower(e.Name)) {
+		switch ufdKind(e.Name) {
 		case KindNetworkReconnect, KindNoNetwork:
 			raised = !clears(ufdValue(e))
 		}

@@ -34,11 +34,11 @@ func (d *run) ufds() {
 		byKey[k] = append(byKey[k], e)
 	}
 	for _, k := range order {
-		kind := ufdKind(k.name)
+		es := byKey[k]
+		kind := ufdKind(es[0].Name)
 		if kind == "" {
 			continue
 		}
-		es := byKey[k]
 		slices.SortStableFunc(es, func(a, b *model.TimelineEvent) int { return a.Time.Compare(b.Time) })
 		var open []*model.TimelineEvent
 		flush := func(end time.Time, clear *model.TimelineEvent) {

@@ -15,6 +15,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 )
 
 // Input is everything detection reads about one call: the overview and
-// the whole timeline (all pages).
+// the whole timeline (all pages), with events in time order as the
+// timeline gives them.
 type Input struct {
 	Call   model.Call
 	Events []model.TimelineEvent
@@ -122,6 +124,7 @@ func Run(in Input, rules Rules) Result {
 		}
 	}
 	d.issues = out
+	d.uniqueIDs()
 	d.relate()
 	slices.SortFunc(out, func(a, b model.Issue) int {
 		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
@@ -134,6 +137,21 @@ func Run(in Input, rules Rules) Result {
 	})
 	res.Issues = out
 	return res
+}
+
+// uniqueIDs keeps ids unique when two issues share call, kind,
+// participant, stream and start (two UFDs of one kind raised at once):
+// later ones get a numbered id, in the deterministic order detection
+// produced them.
+func (d *run) uniqueIDs() {
+	seen := map[string]int{}
+	for i := range d.issues {
+		id := d.issues[i].ID
+		if n := seen[id]; n > 0 {
+			d.issues[i].ID = fmt.Sprintf("%s-%d", id, n+1)
+		}
+		seen[id]++
+	}
 }
 
 // issueID is deterministic: the same call, kind, participant, stream and

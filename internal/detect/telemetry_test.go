@@ -168,3 +168,18 @@ func TestDisabledKind(t *testing.T) {
 		t.Errorf("disabled: %d issues", got)
 	}
 }
+
+func TestSimultaneousUFDsGetDistinctIDs(t *testing.T) {
+	in := healthy()
+	in.Events = append(in.Events, ufd("b", 100, "speakerMuted", "true"), ufd("b", 100, "speakerVolumeIsZero", "true"))
+	res := Run(in, DefaultRules())
+	if len(res.Issues) != 2 || res.Issues[0].ID == res.Issues[1].ID {
+		t.Fatalf("issues %v", kinds(res))
+	}
+	again := Run(in, DefaultRules())
+	for i := range res.Issues {
+		if res.Issues[i].ID != again.Issues[i].ID {
+			t.Errorf("ids differ between runs: %s %s", res.Issues[i].ID, again.Issues[i].ID)
+		}
+	}
+}

@@ -240,3 +240,39 @@ func TestKnowledgeBaseIDs(t *testing.T) {
 		t.Errorf("catalog lists %d kinds, detection %d", got, want)
 	}
 }
+
+func TestDryStreams(t *testing.T) {
+	dry := func() model.Stream {
+		s := goodAudio(model.DirOutbound)
+		s.PacketUtilization = f(0)
+		return s
+	}
+	cases := []struct {
+		name   string
+		events []model.TimelineEvent
+		want   []string
+	}{
+		{"dry outgoing audio", nil, []string{KindNoMediaFlow + "@b"}},
+		{"a muted listener", []model.TimelineEvent{op("b", 3, "MuteMicrophone", "Succeeded", nil, nil)}, nil},
+		{"explained by the microphone", []model.TimelineEvent{ufd("b", 15, "microphoneNotFunctioning", "true")},
+			[]string{KindMicNotFunctioning + "@b"}},
+		{"a camera problem does not explain dry audio", []model.TimelineEvent{ufd("b", 15, "cameraStartFailed", "true"), ufd("b", 25, "cameraStartFailed", "false")},
+			[]string{KindNoMediaFlow + "@b", KindCameraStartFailed + "@b"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := call(leg("a", goodAudio(model.DirOutbound)), leg("b", dry()))
+			in.Events = tc.events
+			res := Run(in, DefaultRules())
+			if got := kinds(res); !slices.Equal(got, tc.want) {
+				t.Fatalf("issues %v, want %v", got, tc.want)
+			}
+			if len(tc.want) > 0 && tc.want[0] == KindMicNotFunctioning+"@b" {
+				ev := problems(res)[0].Evidence
+				if !slices.ContainsFunc(ev, func(e model.Evidence) bool { return e.Metric == "PacketUtilization" }) {
+					t.Errorf("the dry stream's evidence was not kept: %+v", ev)
+				}
+			}
+		})
+	}
+}

@@ -136,7 +136,7 @@ func (d *run) streams(mos map[string]float64) string {
 					Summary: "UDP is blocked on this participant's network"}
 				d.add(is)
 			}
-			if s.PacketUtilization != nil && *s.PacketUtilization == 0 {
+			if s.PacketUtilization != nil && *s.PacketUtilization == 0 && !(s.MediaType == model.MediaAudio && s.Direction == model.DirOutbound && d.muted(pid)) {
 				is := base
 				is.Kind, is.Rule = KindNoMediaFlow, "stream.packet_utilization"
 				is.Evidence = []model.Evidence{{Metric: "PacketUtilization", Value: ptr(0.0), Op: "=", Threshold: ptr(0.0), Source: srcDiagnostics, RecordIDs: recordIDs(s.RecordID)}}
@@ -248,4 +248,18 @@ func mosFrom(rttMs, jitterMs, loss float64) float64 {
 func (d *run) addAgg(is model.Issue, s *model.Stream) {
 	added := d.add(is)
 	d.aggs[added.ID] = streamRef{pid: added.ParticipantID, stream: s.StreamID, media: s.MediaType, dir: s.Direction}
+}
+
+// muted reports whether the participant muted its microphone during the
+// call: an outgoing audio stream that carried no packets is then a
+// listener who stayed muted, not media that failed to flow.
+func (d *run) muted(pid string) bool {
+	for i := range d.in.Events {
+		e := &d.in.Events[i]
+		if e.ParticipantID == pid && e.Kind == model.KindOperation &&
+			(strings.EqualFold(e.Name, "MuteMicrophone") || strings.Contains(e.Detail, `"IsMuted":true`)) {
+			return true
+		}
+	}
+	return false
 }

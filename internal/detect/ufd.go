@@ -135,23 +135,27 @@ func ufdCulprit(kind, pid string) model.Culprit {
 
 // foldOperations merges a failed client operation into the device issue
 // the same participant's UFD raised around the same time (a StartVideo
-// that failed while the camera UFD fired is one problem, not two): the
-// operation's evidence and code join the UFD issue.
+// that failed while the camera UFD fired is one problem, not two), and a
+// stream that carried no packets into the device issue of its media (a
+// microphone that did not work explains a dry outgoing audio stream):
+// their evidence and knowledge-base ids join the UFD issue.
 func (d *run) foldOperations() {
 	slack := seconds(d.rules.RelatedGapSeconds)
 	kept := d.issues[:0]
 	for i := range d.issues {
 		is := d.issues[i]
-		if is.Kind == KindOperationFailed {
+		if is.Kind == KindOperationFailed || is.Kind == KindNoMediaFlow {
 			if j := d.deviceIssue(is, slack); j >= 0 {
 				host := &d.issues[j]
 				host.Evidence = append(host.Evidence, is.Evidence...)
 				for _, id := range is.Recommendation.KB {
-					if id != "kind-"+KindOperationFailed && id != "" && !slices.Contains(host.Recommendation.KB, id) {
+					if id != "kind-"+is.Kind && id != "" && !slices.Contains(host.Recommendation.KB, id) {
 						host.Recommendation.KB = append(host.Recommendation.KB, id)
 					}
 				}
-				host.TimelineFilter.Kind = appendNew(host.TimelineFilter.Kind, model.KindOperation)
+				for _, k := range is.TimelineFilter.Kind {
+					host.TimelineFilter.Kind = appendNew(host.TimelineFilter.Kind, k)
+				}
 				continue
 			}
 		}
@@ -173,6 +177,14 @@ func (d *run) deviceIssue(op model.Issue, slack time.Duration) int {
 		default:
 			continue
 		}
+		if op.Kind == KindNoMediaFlow {
+			// A dry stream is a whole-call aggregate: it belongs to a
+			// device issue of the same media at any time of the leg.
+			if deviceMedia(is.Kind) == mediaOfStream(op.StreamID) {
+				return j
+			}
+			continue
+		}
 		if !op.Start.After(is.End.Add(slack)) && !is.Start.After(op.End.Add(slack)) {
 			return j
 		}
@@ -185,4 +197,23 @@ func appendNew(list []string, v string) []string {
 		return list
 	}
 	return append(slices.Clone(list), v)
+}
+
+// deviceMedia is the media a device kind affects, or "".
+func deviceMedia(kind string) model.MediaType {
+	switch kind {
+	case KindMicNotFunctioning, KindMicMutedUnexpectedly, KindNoMicrophone, KindMicPermissionDenied, KindMicBusy:
+		return model.MediaAudio
+	case KindCameraStartFailed, KindCameraStartTimedOut, KindCameraPermissionDenied, KindCameraStopped, KindCameraFreeze:
+		return model.MediaVideo
+	case KindSharePermissionDenied, KindCapturerFailed:
+		return model.MediaScreenshare
+	}
+	return ""
+}
+
+// mediaOfStream is the media named at the start of a stream id.
+func mediaOfStream(id string) model.MediaType {
+	media, _, _ := strings.Cut(id, "-")
+	return model.MediaType(media)
 }

@@ -102,7 +102,14 @@ type run struct {
 	aggs map[string]streamRef
 }
 
-// Run detects the issues of one call.
+// Run detects the issues of one call. In order: the per-stream rules on
+// the latest diagnostics aggregates (and the quality verdict and MOS), the
+// media-stats series with cross-participant attribution (which supersede
+// the aggregates they cover), the reliability rules on legs and client
+// operations, the UFD intervals, the survey rating and the telemetry
+// summary; then switched-off kinds are dropped, related issues are linked
+// and the issues are sorted. Run never fails: what it cannot judge it
+// reports as missing telemetry.
 func Run(in Input, rules Rules) Result {
 	d := &run{in: in, rules: rules, legs: map[string]*model.Participant{}, aggs: map[string]streamRef{}}
 	for i := range in.Call.Participants {

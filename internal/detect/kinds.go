@@ -151,6 +151,9 @@ func allKinds() []string {
 		KindDropped, KindOperationFailed, KindRejoined, KindPoorRating, KindMissingTelemetry}
 }
 
+// Kinds returns every issue kind detection can produce.
+func Kinds() []string { return allKinds() }
+
 func knownKind(k string) bool {
 	for _, x := range allKinds() {
 		if x == k {

@@ -64,6 +64,7 @@ type Rules struct {
 // default comes from, and how to reach it.
 type field struct {
 	key    string
+	doc    string
 	source string
 	ptr    func(*Rules) *float64
 	// min and max bound accepted values (inclusive).
@@ -80,32 +81,32 @@ const (
 func fields() []field {
 	inf := 1e12
 	return []field{
-		{"stream.jitter.avg_ms", srcACS, func(r *Rules) *float64 { return &r.JitterAvgMs }, 0, inf},
-		{"stream.packet_loss.avg", srcACS, func(r *Rules) *float64 { return &r.PacketLossAvg }, 0, 1},
-		{"stream.rtt.avg_ms", srcACS, func(r *Rules) *float64 { return &r.RTTAvgMs }, 0, inf},
-		{"stream.jitter_buffer.avg_ms", srcACS, func(r *Rules) *float64 { return &r.JitterBufferAvgMs }, 0, inf},
-		{"stream.healed_ratio.avg", srcACS, func(r *Rules) *float64 { return &r.HealedRatioAvg }, 0, 1},
-		{"video.frame_rate.min", srcACS, func(r *Rules) *float64 { return &r.VideoFPSMin }, 0, inf},
-		{"video.freeze.ms_per_min", srcACS, func(r *Rules) *float64 { return &r.VideoFreezeMsPerMin }, 0, 60000},
-		{"video.height.min", srcACS, func(r *Rules) *float64 { return &r.VideoHeightMin }, 0, inf},
-		{"screenshare.frame_rate.min", srcACS, func(r *Rules) *float64 { return &r.ShareFPSMin }, 0, inf},
-		{"screenshare.freeze.ms_per_min", srcACS, func(r *Rules) *float64 { return &r.ShareFreezeMsPerMin }, 0, 60000},
-		{"screenshare.height.min", srcACS, func(r *Rules) *float64 { return &r.ShareHeightMin }, 0, inf},
-		{"survey.good.min", srcKQL, func(r *Rules) *float64 { return &r.RatingGoodMin }, 0, 5},
-		{"survey.average.min", srcKQL, func(r *Rules) *float64 { return &r.RatingAverageMin }, 0, 5},
-		{"series.jitter_ms.enter", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesJitterMs }, 0, inf},
-		{"series.jitter_ms.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesJitterReleaseMs }, 0, inf},
-		{"series.rtt_ms.enter", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesRTTMs }, 0, inf},
-		{"series.rtt_ms.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesRTTReleaseMs }, 0, inf},
-		{"series.packet_loss.enter", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesLoss }, 0, 1},
-		{"series.packet_loss.release", srcLocal, func(r *Rules) *float64 { return &r.SeriesLossRelease }, 0, 1},
-		{"series.enter_points", srcLocal, func(r *Rules) *float64 { return &r.EnterPoints }, 1, 1000},
-		{"series.release_points", srcLocal, func(r *Rules) *float64 { return &r.ReleasePoints }, 1, 1000},
-		{"series.gap_factor", srcLocal, func(r *Rules) *float64 { return &r.SeriesGapFactor }, 1, 1000},
-		{"setup.max_leg_s", srcLocal, func(r *Rules) *float64 { return &r.SetupMaxSeconds }, 0, inf},
-		{"attribution.share", srcLocal, func(r *Rules) *float64 { return &r.AttributionShare }, 0, 1},
-		{"related.gap_s", srcLocal, func(r *Rules) *float64 { return &r.RelatedGapSeconds }, 0, inf},
-		{"timeline.pad_s", srcLocal, func(r *Rules) *float64 { return &r.PadSeconds }, 0, inf},
+		{"stream.jitter.avg_ms", "a stream is poor when its average jitter (ms) is above this", srcACS, func(r *Rules) *float64 { return &r.JitterAvgMs }, 0, inf},
+		{"stream.packet_loss.avg", "a stream is poor when its average packet loss (fraction) is above this", srcACS, func(r *Rules) *float64 { return &r.PacketLossAvg }, 0, 1},
+		{"stream.rtt.avg_ms", "a stream is poor when its average round trip (ms) is above this", srcACS, func(r *Rules) *float64 { return &r.RTTAvgMs }, 0, inf},
+		{"stream.jitter_buffer.avg_ms", "a stream is poor when its average jitter buffer (ms) is above this", srcACS, func(r *Rules) *float64 { return &r.JitterBufferAvgMs }, 0, inf},
+		{"stream.healed_ratio.avg", "received audio is poorly concealed when the healed share is above this", srcACS, func(r *Rules) *float64 { return &r.HealedRatioAvg }, 0, 1},
+		{"video.frame_rate.min", "received video is poor below this frame rate (fps)", srcACS, func(r *Rules) *float64 { return &r.VideoFPSMin }, 0, inf},
+		{"video.freeze.ms_per_min", "received video is poor when frozen longer than this (ms per minute)", srcACS, func(r *Rules) *float64 { return &r.VideoFreezeMsPerMin }, 0, 60000},
+		{"video.height.min", "received video is poor below this height (pixels)", srcACS, func(r *Rules) *float64 { return &r.VideoHeightMin }, 0, inf},
+		{"screenshare.frame_rate.min", "a shared screen is poor below this frame rate (fps)", srcACS, func(r *Rules) *float64 { return &r.ShareFPSMin }, 0, inf},
+		{"screenshare.freeze.ms_per_min", "a shared screen is poor when frozen longer than this (ms per minute)", srcACS, func(r *Rules) *float64 { return &r.ShareFreezeMsPerMin }, 0, 60000},
+		{"screenshare.height.min", "a shared screen is poor below this height (pixels)", srcACS, func(r *Rules) *float64 { return &r.ShareHeightMin }, 0, inf},
+		{"survey.good.min", "a rating (scaled to 5) at or above this is Good", srcKQL, func(r *Rules) *float64 { return &r.RatingGoodMin }, 0, 5},
+		{"survey.average.min", "a rating (scaled to 5) at or above this is Average, below it Poor", srcKQL, func(r *Rules) *float64 { return &r.RatingAverageMin }, 0, 5},
+		{"series.jitter_ms.enter", "a jitter sample (ms) above this counts towards a poor interval", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesJitterMs }, 0, inf},
+		{"series.jitter_ms.release", "a jitter sample (ms) at or below this counts towards leaving it", srcLocal, func(r *Rules) *float64 { return &r.SeriesJitterReleaseMs }, 0, inf},
+		{"series.rtt_ms.enter", "a round-trip sample (ms) above this counts towards a poor interval", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesRTTMs }, 0, inf},
+		{"series.rtt_ms.release", "a round-trip sample (ms) at or below this counts towards leaving it", srcLocal, func(r *Rules) *float64 { return &r.SeriesRTTReleaseMs }, 0, inf},
+		{"series.packet_loss.enter", "a loss sample (lost/sent) above this counts towards a poor interval", srcSeriesRule, func(r *Rules) *float64 { return &r.SeriesLoss }, 0, 1},
+		{"series.packet_loss.release", "a loss sample at or below this counts towards leaving it", srcLocal, func(r *Rules) *float64 { return &r.SeriesLossRelease }, 0, 1},
+		{"series.enter_points", "consecutive samples past a threshold that open an interval", srcLocal, func(r *Rules) *float64 { return &r.EnterPoints }, 1, 1000},
+		{"series.release_points", "consecutive samples at or below the release level that close it", srcLocal, func(r *Rules) *float64 { return &r.ReleasePoints }, 1, 1000},
+		{"series.gap_factor", "a pause longer than this many sampling intervals is a gap in the telemetry", srcLocal, func(r *Rules) *float64 { return &r.SeriesGapFactor }, 1, 1000},
+		{"setup.max_leg_s", "a leg shorter than this (s) ending with a failure never connected", srcLocal, func(r *Rules) *float64 { return &r.SetupMaxSeconds }, 0, inf},
+		{"attribution.share", "share of receivers (or senders) that must see poor media to blame one side", srcLocal, func(r *Rules) *float64 { return &r.AttributionShare }, 0, 1},
+		{"related.gap_s", "issues of one endpoint this close (s) belong to one story", srcLocal, func(r *Rules) *float64 { return &r.RelatedGapSeconds }, 0, inf},
+		{"timeline.pad_s", "seconds added on each side of an issue's timeline filter", srcLocal, func(r *Rules) *float64 { return &r.PadSeconds }, 0, inf},
 	}
 }
 
@@ -245,7 +246,7 @@ func (r Rules) Format() string {
 	var b strings.Builder
 	b.WriteString("# calldiag detection rules\n")
 	for _, f := range fields() {
-		fmt.Fprintf(&b, "\n# default from: %s\n%s = %s\n", f.source, f.key,
+		fmt.Fprintf(&b, "\n# %s (default from: %s)\n%s = %s\n", f.doc, f.source, f.key,
 			strconv.FormatFloat(*f.ptr(&r), 'g', -1, 64))
 	}
 	d := slices.Clone(r.Disabled)

@@ -100,6 +100,9 @@ type run struct {
 	// aggs names the stream behind each issue raised from whole-call
 	// aggregates, by issue id.
 	aggs map[string]streamRef
+	// mutedPIDs and connUFDs index the events, built on first use.
+	mutedPIDs map[string]bool
+	connUFDs  map[string][]*model.TimelineEvent
 }
 
 // Run detects the issues of one call. In order: the per-stream rules on

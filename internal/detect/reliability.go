@@ -209,14 +209,22 @@ func endCulprit(p *model.Participant, ops []*model.TimelineEvent) model.Culprit 
 // leg that ends in the middle of a reconnect was cut off, whatever its
 // end code's category says.
 func (d *run) cutOff(pid string, end time.Time) bool {
-	raised := false
-	for i := range d.in.Events {
-		e := &d.in.Events[i]
-		if e.Kind != model.KindUFD || e.ParticipantID != pid || e.Time.After(end.Add(time.Second)) {
-			continue
+	if d.connUFDs == nil {
+		d.connUFDs = map[string][]*model.TimelineEvent{}
+		for i := range d.in.Events {
+			e := &d.in.Events[i]
+			if e.Kind != model.KindUFD {
+				continue
+			}
+			switch ufdKind(e.Name) {
+			case KindNetworkReconnect, KindNoNetwork:
+				d.connUFDs[e.ParticipantID] = append(d.connUFDs[e.ParticipantID], e)
+			}
 		}
-		switch ufdKind(e.Name) {
-		case KindNetworkReconnect, KindNoNetwork:
+	}
+	raised := false
+	for _, e := range d.connUFDs[pid] {
+		if !e.Time.After(end.Add(time.Second)) {
 			raised = !clears(ufdValue(e))
 		}
 	}

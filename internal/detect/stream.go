@@ -254,12 +254,15 @@ func (d *run) addAgg(is model.Issue, s *model.Stream) {
 // call: an outgoing audio stream that carried no packets is then a
 // listener who stayed muted, not media that failed to flow.
 func (d *run) muted(pid string) bool {
-	for i := range d.in.Events {
-		e := &d.in.Events[i]
-		if e.ParticipantID == pid && e.Kind == model.KindOperation &&
-			(strings.EqualFold(e.Name, "MuteMicrophone") || strings.Contains(e.Detail, `"IsMuted":true`)) {
-			return true
+	if d.mutedPIDs == nil {
+		d.mutedPIDs = map[string]bool{}
+		for i := range d.in.Events {
+			e := &d.in.Events[i]
+			if e.Kind == model.KindOperation &&
+				(strings.EqualFold(e.Name, "MuteMicrophone") || strings.Contains(e.Detail, `"IsMuted":true`)) {
+				d.mutedPIDs[e.ParticipantID] = true
+			}
 		}
 	}
-	return false
+	return d.mutedPIDs[pid]
 }

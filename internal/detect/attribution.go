@@ -117,49 +117,73 @@ func (d *run) series() {
 			cands = append(cands, &c)
 		}
 	}
-	covers := func(b *blame, pr pair) bool {
-		return b.up && pr.send == b.pid || b.down && pr.recv == b.pid
+	// pairsOf lists the poor pairs a candidate explains.
+	pairsOf := func(c *blame) []pair {
+		var out []pair
+		if c.up {
+			for _, r := range c.sawUp {
+				out = append(out, pair{r, c.pid})
+			}
+		}
+		if c.down {
+			for _, snd := range c.sawDown {
+				out = append(out, pair{c.pid, snd})
+			}
+		}
+		return out
+	}
+	// Greedy cover, keeping each candidate's count of poor pairs not yet
+	// explained up to date as pairs get covered.
+	gain := make([]int, len(cands))
+	byPID := map[string][]int{}
+	for i, c := range cands {
+		gain[i] = len(pairsOf(c))
+		byPID[c.pid] = append(byPID[c.pid], i)
 	}
 	covered := map[pair]bool{}
+	taken := map[string]bool{}
 	var chosen []*blame
 	for {
-		var best *blame
-		bestGain := 0.0
-		for _, c := range cands {
-			if slices.ContainsFunc(chosen, func(x *blame) bool { return x.pid == c.pid }) {
+		best, bestGain := -1, 0.0
+		for i, c := range cands {
+			if taken[c.pid] || gain[i] < 2 {
 				continue
 			}
-			n := 0
-			for pr := range poor {
-				if !covered[pr] && covers(c, pr) {
-					n++
-				}
-			}
-			if n < 2 {
-				continue
-			}
-			gain := float64(n)
+			g := float64(gain[i])
 			if c.up && outbound[c.pid] {
-				gain += 0.5
+				g += 0.5
 			}
-			if gain > bestGain {
-				best, bestGain = c, gain
+			if g > bestGain {
+				best, bestGain = i, g
 			}
 		}
-		if best == nil {
+		if best < 0 {
 			break
 		}
-		for pr, w := range poor {
-			if covers(best, pr) {
-				covered[pr] = true
-				if best.window.from.IsZero() {
-					best.window = w
-				} else {
-					best.window = best.window.union(w)
+		b := cands[best]
+		for _, pr := range pairsOf(b) {
+			if b.window.from.IsZero() {
+				b.window = poor[pr]
+			} else {
+				b.window = b.window.union(poor[pr])
+			}
+			if covered[pr] {
+				continue
+			}
+			covered[pr] = true
+			for _, i := range byPID[pr.send] {
+				if cands[i].up {
+					gain[i]--
+				}
+			}
+			for _, i := range byPID[pr.recv] {
+				if cands[i].down {
+					gain[i]--
 				}
 			}
 		}
-		chosen = append(chosen, best)
+		taken[b.pid] = true
+		chosen = append(chosen, b)
 	}
 	// An explanation chosen from the pairs takes the episodes it accounts
 	// for: on the sending side everything received from the participant

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,8 +83,24 @@ func TestBigCall(t *testing.T) {
 	}
 }
 
-func BenchmarkRun(b *testing.B) {
+func BenchmarkRun(b *testing.B) { benchRun(b, bigCall()) }
+
+// BenchmarkRunAllDegraded is the attribution's worst case: every
+// participant's sending and receiving degrade for ten minutes at once.
+func BenchmarkRunAllDegraded(b *testing.B) {
 	in := bigCall()
+	for i := range in.Series {
+		s := &in.Series[i]
+		if s.Metric == metricJitter && (strings.HasPrefix(s.StreamID, "video-inbound") || strings.HasSuffix(s.StreamID, "outbound")) {
+			for j := 60; j < 120; j++ {
+				s.Points[j].Value = 80
+			}
+		}
+	}
+	benchRun(b, in)
+}
+
+func benchRun(b *testing.B, in Input) {
 	rules := DefaultRules()
 	points := 0
 	for _, s := range in.Series {

@@ -226,24 +226,27 @@ func (d *run) series() {
 	// Sending sides degrading at overlapping times share a network
 	// problem: they, and anything blamed on them then, are one group.
 	var group []string
+	inGroup := map[string]bool{}
 	var groupWindow span
 	for i, a := range chosen {
 		for j, b := range chosen {
 			if i != j && a.up && b.up && a.pid != b.pid && a.window.overlaps(b.window, 0) {
-				if !slices.Contains(group, a.pid) {
+				if !inGroup[a.pid] {
+					inGroup[a.pid] = true
 					group = append(group, a.pid)
 				}
 				if groupWindow.from.IsZero() {
 					groupWindow = a.window
 				}
 				groupWindow = groupWindow.union(a.window)
+				break
 			}
 		}
 	}
 	slices.Sort(group)
 	for _, b := range chosen {
 		switch {
-		case slices.Contains(group, b.pid) && b.window.overlaps(groupWindow, 0):
+		case inGroup[b.pid] && b.window.overlaps(groupWindow, 0):
 			b.culprit = model.CulpritSharedNetwork
 		case b.up && b.down:
 			b.culprit = model.CulpritPath

@@ -55,6 +55,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/store/sqlite":    {"store", "model"},
 	"calldiag/internal/store/storetest": {"store", "model"},
 	"calldiag/internal/simulate":        {"model", "catalog"},
+	"calldiag/internal/detect":          {"model", "catalog"},
 	"calldiag/internal/pipeline":        {"ingest", "ingest/acs", "store", "model"},
 	"calldiag/internal/api":             {"store", "pipeline", "model", "ingest"},
 	"calldiag/internal/server":          {"api"},

@@ -2,7 +2,8 @@
 // exactly the objects the CLI prints with --json; every error is one envelope
 // {"error":{"kind","message","details"}} whose kind comes from a fixed list.
 //
-// It imports store, pipeline and model; it must not import web, server or cli.
+// It imports store, pipeline, detect and model; it must not import web,
+// server or cli.
 package api
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/store"
@@ -72,6 +74,8 @@ type Config struct {
 	QueueDepth int
 	// Now returns the current time (for relative --since values).
 	Now func() time.Time
+	// Rules are the detection rules in force; nil means the defaults.
+	Rules *detect.Rules
 }
 
 // Handler serves the API.
@@ -93,6 +97,10 @@ func New(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Rules == nil {
+		def := detect.DefaultRules()
+		cfg.Rules = &def
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -107,6 +115,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/calls", h.wrap(h.listCalls))
 	mux.Handle("GET /api/v1/calls/{id}", h.wrap(h.getCall))
 	mux.Handle("GET /api/v1/calls/{id}/timeline", h.wrap(h.getTimeline))
+	mux.Handle("GET /api/v1/calls/{id}/issues", h.wrap(h.getIssues))
 	mux.Handle("GET /api/v1/records/{id}", h.wrap(h.getRecord))
 	mux.Handle("POST /api/v1/ingest", h.wrap(h.postIngest))
 	mux.Handle("/api/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {

@@ -57,7 +57,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/simulate":        {"model", "catalog"},
 	"calldiag/internal/detect":          {"model", "catalog"},
 	"calldiag/internal/pipeline":        {"ingest", "ingest/acs", "store", "model"},
-	"calldiag/internal/api":             {"store", "pipeline", "model", "ingest"},
+	"calldiag/internal/api":             {"store", "pipeline", "detect", "model", "ingest"},
 	"calldiag/internal/server":          {"api"},
 	"calldiag/internal/archtest":        {},
 }

@@ -144,6 +144,8 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 		a.callsCommand(),
 		a.callCommand(),
 		a.timelineCommand(),
+		a.issuesCommand(),
+		a.rulesCommand(),
 		a.recordCommand(),
 		a.serveCommand(),
 		a.demoCommand(),

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"calldiag/internal/api"
+	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/store"
@@ -254,4 +255,33 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", name)
 		}
 	}
+}
+
+func TestIssuesEndpoint(t *testing.T) {
+	ts, st := newTestServer(t, "", nil, 4)
+	do(t, "POST", ts.URL+"/api/v1/ingest", "", fixture(t))
+	id := "c0ffee00-1111-4222-8333-444455556666"
+	status, body, _ := do(t, "GET", ts.URL+"/api/v1/calls/"+id+"/issues", "", nil)
+	var res api.CallIssues
+	if err := json.Unmarshal(body, &res); err != nil || status != 200 {
+		t.Fatalf("issues: %d %s", status, body)
+	}
+	want, err := api.DetectCall(context.Background(), st, id, detect.DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := jsonString(t, res), jsonString(t, want); a != b || len(res.Issues) == 0 {
+		t.Errorf("API issues differ from detection on the stored call:\n%s\n%s", a, b)
+	}
+	status, body, _ = do(t, "GET", ts.URL+"/api/v1/calls/nope/issues", "", nil)
+	wantError(t, status, body, http.StatusNotFound, api.KindNotFound)
+}
+
+func jsonString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

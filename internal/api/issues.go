@@ -1,0 +1,99 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+
+	"calldiag/internal/detect"
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// CallIssues is the detection result of one call as the API and the CLI
+// show it.
+type CallIssues struct {
+	CallID       string              `json:"callId"`
+	Quality      string              `json:"quality"`
+	Rating       string              `json:"rating"`
+	RatingScore  *float64            `json:"ratingScore"`
+	MOS          []StreamMOS         `json:"mos"`
+	Completeness detect.Completeness `json:"completeness"`
+	IssueCount   int                 `json:"issueCount"`
+	Issues       []model.Issue       `json:"issues"`
+}
+
+// StreamMOS is the estimated MOS of one audio stream.
+type StreamMOS struct {
+	ParticipantID string  `json:"participantId"`
+	StreamID      string  `json:"streamId"`
+	MOS           float64 `json:"mos"`
+}
+
+// DetectCall reads a call and its whole timeline and runs detection on it.
+// IssueCount counts the issues of severity warning and above; info issues
+// are listed but not counted.
+func DetectCall(ctx context.Context, st Reader, callID string, rules detect.Rules) (CallIssues, error) {
+	call, err := st.Call(ctx, callID)
+	if err != nil {
+		return CallIssues{}, err
+	}
+	in := detect.Input{Call: call}
+	series := map[[3]string]int{}
+	q := store.TimelineQuery{CallID: callID, Limit: store.MaxTimelineLimit}
+	for {
+		page, err := st.Timeline(ctx, q)
+		if err != nil {
+			return CallIssues{}, fmt.Errorf("read timeline of %s: %w", callID, err)
+		}
+		in.Events = append(in.Events, page.Events...)
+		for _, s := range page.Series {
+			k := [3]string{s.ParticipantID, s.StreamID, s.Metric}
+			if i, ok := series[k]; ok {
+				in.Series[i].Points = append(in.Series[i].Points, s.Points...)
+				continue
+			}
+			series[k] = len(in.Series)
+			in.Series = append(in.Series, s)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		q.Cursor = page.NextCursor
+	}
+	res := detect.Run(in, rules)
+	out := CallIssues{CallID: callID, Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore,
+		Completeness: res.Completeness, Issues: res.Issues, MOS: []StreamMOS{}}
+	if out.Issues == nil {
+		out.Issues = []model.Issue{}
+	}
+	for _, is := range out.Issues {
+		if is.Severity.Rank() >= model.SeverityWarning.Rank() {
+			out.IssueCount++
+		}
+	}
+	for _, p := range call.Participants {
+		for _, s := range p.Streams {
+			if v, ok := res.MOS[p.ID+"/"+s.StreamID]; ok {
+				out.MOS = append(out.MOS, StreamMOS{ParticipantID: p.ID, StreamID: s.StreamID, MOS: v})
+			}
+		}
+	}
+	sort.SliceStable(out.MOS, func(i, j int) bool {
+		if out.MOS[i].ParticipantID != out.MOS[j].ParticipantID {
+			return out.MOS[i].ParticipantID < out.MOS[j].ParticipantID
+		}
+		return out.MOS[i].StreamID < out.MOS[j].StreamID
+	})
+	return out, nil
+}
+
+func (h *Handler) getIssues(w http.ResponseWriter, r *http.Request) error {
+	res, err := DetectCall(r.Context(), h.cfg.Store, r.PathValue("id"), *h.cfg.Rules)
+	if err != nil {
+		return notFound(err, "call", r.PathValue("id"))
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

@@ -146,6 +146,7 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 		a.timelineCommand(),
 		a.issuesCommand(),
 		a.rulesCommand(),
+		a.evalCommand(),
 		a.recordCommand(),
 		a.serveCommand(),
 		a.demoCommand(),

@@ -409,13 +409,26 @@ func TestBuildKBErrors(t *testing.T) {
 	}
 }
 
-// referenceDir is where the reference tables live; CALLDIAG_REFERENCE
-// overrides it as for gen.sh.
+// referenceDir is where the reference tables live: CALLDIAG_REFERENCE, as
+// for gen.sh, else shared/reference beside the repository's root.
 func referenceDir() string {
 	if d := os.Getenv("CALLDIAG_REFERENCE"); d != "" {
 		return d
 	}
-	return "/work/shared/reference"
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(filepath.Dir(dir), "shared", "reference")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
 // TestKBTextNotCopied checks that no code entry repeats the reference

@@ -15,6 +15,14 @@ type CallSummary struct {
 	ClientTypes map[EndpointType]int `json:"clientTypes"`
 	ResourceIDs []string             `json:"resourceIds"`
 	RecordCount int                  `json:"recordCount"`
+	// Quality (Good, Poor, Unknown) and Rating (Good, Average, Poor,
+	// Unknown) come from the latest detection; both are Unknown before it.
+	Quality string `json:"quality"`
+	Rating  string `json:"rating"`
+	// IssueCount counts issues of severity warning and worse; IssueKinds
+	// lists their kinds, most severe first, then by name, each once.
+	IssueCount int      `json:"issueCount"`
+	IssueKinds []string `json:"issueKinds"`
 }
 
 // Call is the overview of one call: its summary and its participants with

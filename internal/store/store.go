@@ -35,6 +35,15 @@ type Store interface {
 	Timeline(ctx context.Context, q TimelineQuery) (model.Timeline, error)
 	// Record returns the original bytes of a stored record, or ErrNotFound.
 	Record(ctx context.Context, id string) (StoredRecord, error)
+	// ReplaceDetection stores the outcome of issue detection for a call,
+	// replacing any earlier one (it is idempotent), and updates the call's
+	// summary row so that search filters and sorts see it at once. It
+	// returns ErrNotFound for a call the store does not hold.
+	ReplaceDetection(ctx context.Context, callID string, d Detection) error
+	// Detection returns the stored detection of a call: ErrNotFound for an
+	// unknown call, and Quality and Rating "Unknown" with no issues for a
+	// call that was never detected.
+	Detection(ctx context.Context, callID string) (Detection, error)
 	// Stats returns store-wide counts.
 	Stats(ctx context.Context) (Stats, error)
 	// Close releases the store.
@@ -59,8 +68,31 @@ const (
 	SortParticipants = "participants"
 )
 
+// Detection is the stored outcome of issue detection for one call.
+type Detection struct {
+	// Quality is Good, Poor or Unknown; Rating is Good, Average, Poor or
+	// Unknown; RatingScore is the average overall score on a 5-point scale.
+	Quality     string
+	Rating      string
+	RatingScore *float64
+	// Issues are ordered most severe first, then by start, then by id.
+	Issues []model.Issue
+}
+
 // CallQuery filters, sorts and pages call summaries.
 type CallQuery struct {
+	// IssueKinds keeps calls with an issue of one of these kinds (of any
+	// severity).
+	IssueKinds []string
+	// MinSeverity keeps calls with an issue of this severity or worse.
+	MinSeverity model.Severity
+	// HasIssues keeps calls with at least one issue of severity warning or
+	// worse.
+	HasIssues bool
+	// Quality and Rating keep calls whose detected quality (Good, Poor,
+	// Unknown) or rating (Good, Average, Poor, Unknown) is this.
+	Quality string
+	Rating  string
 	// Since and Until bound the call start time (inclusive since, exclusive until); zero means unbounded.
 	Since, Until time.Time
 	// Q matches, case-insensitively, a call id, participant id, endpoint id or

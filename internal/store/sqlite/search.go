@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -74,9 +75,38 @@ func decodeCallCursor(s, sort string, asc bool) (callCursor, any, error) {
 func prefixEnd(p string) string { return p + "\xff" }
 
 // callFilter builds the WHERE clause shared by the page and the total.
-func callFilter(q store.CallQuery) (string, []any) {
+func callFilter(q store.CallQuery) (string, []any, error) {
 	var conds []string
 	var args []any
+	if kinds := issueKinds(q.IssueKinds); len(kinds) > 0 {
+		conds = append(conds, "cid IN (SELECT cid FROM call_issues WHERE kind IN (?"+strings.Repeat(", ?", len(kinds)-1)+"))")
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	minSev := 0
+	if q.MinSeverity != "" {
+		minSev = model.Severity(strings.ToLower(strings.TrimSpace(string(q.MinSeverity)))).Rank()
+		if minSev == 0 {
+			return "", nil, fmt.Errorf("unknown severity %q", q.MinSeverity)
+		}
+	}
+	if q.HasIssues {
+		// A call has issues exactly when one is of severity warning or worse.
+		minSev = max(minSev, model.SeverityWarning.Rank())
+	}
+	if minSev > 0 {
+		conds = append(conds, "max_sev >= ?")
+		args = append(args, minSev)
+	}
+	if strings.TrimSpace(q.Quality) != "" {
+		conds = append(conds, "quality = ?")
+		args = append(args, canonicalLabel(q.Quality))
+	}
+	if strings.TrimSpace(q.Rating) != "" {
+		conds = append(conds, "rating = ?")
+		args = append(args, canonicalLabel(q.Rating))
+	}
 	if !q.Since.IsZero() {
 		conds = append(conds, "start_ns >= ?")
 		args = append(args, q.Since.UnixNano())
@@ -94,7 +124,18 @@ func callFilter(q store.CallQuery) (string, []any) {
 			args = append(args, key)
 		}
 	}
-	return strings.Join(conds, " AND "), args
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// issueKinds returns the non-empty kinds of a filter, each once.
+func issueKinds(in []string) []string {
+	var out []string
+	for _, k := range in {
+		if k = strings.TrimSpace(k); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // searchSQL returns the page query and the total query with their arguments.
@@ -107,7 +148,10 @@ func searchSQL(q store.CallQuery) (page string, pageArgs []any, total string, to
 	if sort == "" {
 		sort = store.SortStart
 	}
-	where, args := callFilter(q)
+	where, args, err := callFilter(q)
+	if err != nil {
+		return "", nil, "", nil, err
+	}
 	total = "SELECT count(*) FROM calls"
 	if where != "" {
 		total += " WHERE " + where
@@ -134,7 +178,8 @@ func searchSQL(q store.CallQuery) (page string, pageArgs []any, total string, to
 	if q.Asc {
 		dir = " ASC"
 	}
-	page = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records FROM calls"
+	page = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records," +
+		" quality, rating, issue_count, issue_kinds FROM calls"
 	if conds != "" {
 		page += " WHERE " + conds
 	}
@@ -178,9 +223,9 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 	for rows.Next() {
 		var s model.CallSummary
 		var start, end int64
-		var callType, clientTypes, resources string
+		var callType, clientTypes, resources, kinds string
 		err := rows.Scan(&s.ID, &start, &end, &s.DurationSeconds, &callType, &s.ParticipantCount,
-			&clientTypes, &resources, &s.RecordCount)
+			&clientTypes, &resources, &s.RecordCount, &s.Quality, &s.Rating, &s.IssueCount, &kinds)
 		if err != nil {
 			return page, fmt.Errorf("search calls: %w", err)
 		}
@@ -190,6 +235,12 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		}
 		if err := json.Unmarshal([]byte(resources), &s.ResourceIDs); err != nil {
 			return page, fmt.Errorf("search calls: decode resources of %s: %w", s.ID, err)
+		}
+		if err := json.Unmarshal([]byte(kinds), &s.IssueKinds); err != nil {
+			return page, fmt.Errorf("search calls: decode issue kinds of %s: %w", s.ID, err)
+		}
+		if s.IssueKinds == nil {
+			s.IssueKinds = []string{}
 		}
 		if s.ResourceIDs == nil {
 			s.ResourceIDs = []string{}

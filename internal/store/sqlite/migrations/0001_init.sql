@@ -67,11 +67,40 @@ CREATE TABLE calls (
 	unknown      INTEGER NOT NULL DEFAULT 0,
 	counts       TEXT NOT NULL DEFAULT '{}',
 	first_ns     INTEGER,
-	last_ns      INTEGER
+	last_ns      INTEGER,
+	-- The latest detection (ReplaceDetection; Append leaves these alone).
+	-- issue_count counts issues of severity warning or worse and
+	-- issue_kinds (a JSON array) lists their kinds; max_sev is the highest
+	-- severity rank of any issue (info 1, warning 2, critical 3, none 0).
+	quality      TEXT NOT NULL DEFAULT 'Unknown',
+	rating       TEXT NOT NULL DEFAULT 'Unknown',
+	rating_score REAL,
+	issue_count  INTEGER NOT NULL DEFAULT 0,
+	max_sev      INTEGER NOT NULL DEFAULT 0,
+	issue_kinds  TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX calls_by_start ON calls (start_ns, id);
 CREATE INDEX calls_by_duration ON calls (duration, id, start_ns);
 CREATE INDEX calls_by_participants ON calls (participants, id, start_ns);
+CREATE INDEX calls_by_quality ON calls (quality, start_ns);
+CREATE INDEX calls_by_rating ON calls (rating, start_ns);
+CREATE INDEX calls_by_severity ON calls (max_sev, start_ns);
+
+-- The issues of the latest detection of a call, as a JSON array.
+CREATE TABLE detections (
+	cid    INTEGER PRIMARY KEY,
+	issues BLOB NOT NULL
+);
+
+-- The issue kinds of a call's latest detection with the highest severity
+-- rank of each, for the kind filter of search.
+CREATE TABLE call_issues (
+	cid  INTEGER NOT NULL,
+	kind TEXT NOT NULL,
+	sev  INTEGER NOT NULL,
+	PRIMARY KEY (cid, kind)
+) WITHOUT ROWID;
+CREATE INDEX call_issues_by_kind ON call_issues (kind, cid);
 
 -- Search keys: lower-cased call, participant and endpoint ids and identifiers.
 CREATE TABLE keys (

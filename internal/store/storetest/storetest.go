@@ -45,6 +45,12 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Timeline", testTimeline},
 		{"TimelinePaging", testTimelinePaging},
 		{"RecordRoundTrip", testRecord},
+		{"DetectionRoundTrip", testDetectionRoundTrip},
+		{"DetectionSummary", testDetectionSummary},
+		{"DetectionIdempotent", testDetectionIdempotent},
+		{"DetectionReplace", testDetectionReplace},
+		{"DetectionSurvivesAppend", testDetectionSurvivesAppend},
+		{"DetectionFilters", testDetectionFilters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -87,6 +87,27 @@ func factsOf(issues []model.Issue) issueFacts {
 // ReplaceDetection stores the detection of a call in place of any earlier
 // one and updates the call's search summary; see store.Store.
 func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detection) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return errClosed
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("replace detection of %s: begin: %w", callID, err)
+	}
+	defer tx.Rollback()
+	if err := replaceDetection(ctx, tx, callID, d); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replace detection of %s: commit: %w", callID, withCancel(ctx, err))
+	}
+	return nil
+}
+
+// replaceDetection does the work of ReplaceDetection inside tx.
+func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.Detection) error {
 	issues := slices.Clone(d.Issues)
 	if issues == nil {
 		issues = []model.Issue{}
@@ -102,16 +123,6 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 		return fmt.Errorf("replace detection of %s: encode kinds: %w", callID, err)
 	}
 
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.closed {
-		return errClosed
-	}
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("replace detection of %s: begin: %w", callID, err)
-	}
-	defer tx.Rollback()
 	var cid int64
 	if err := tx.QueryRowContext(ctx, qCallID, callID).Scan(&cid); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -142,9 +153,6 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 		if _, err := tx.ExecContext(ctx, "INSERT INTO call_issues (cid, kind, sev) VALUES (?, ?, ?)", cid, kind, sev); err != nil {
 			return fmt.Errorf("replace detection of %s: kind %s: %w", callID, kind, withCancel(ctx, err))
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("replace detection of %s: commit: %w", callID, withCancel(ctx, err))
 	}
 	return nil
 }

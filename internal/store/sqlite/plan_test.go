@@ -39,6 +39,46 @@ func summaryOnly(n int, base time.Time) []model.Record {
 	return recs
 }
 
+// synthKinds are the issue kinds of synthetic detections.
+var synthKinds = []string{"jitter", "packet-loss", "reconnect", "poor-stream", "low-volume", "mic-muted", "drop"}
+
+// detectSynthetic gives the calls of summaryOnly detections in one
+// transaction: 30 % have issues (a third each critical, warning and info
+// only), 10 % stay undetected and the rest are clean.
+func detectSynthetic(t testing.TB, db *DB, n int, base time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ratings := []string{"Good", "Average", "Poor", "Unknown"}
+	for i := range n {
+		call := fmt.Sprintf("call-%08d", i)
+		if i%10 == 9 {
+			continue
+		}
+		d := store.Detection{Quality: "Good", Rating: ratings[i%len(ratings)], Issues: []model.Issue{}}
+		if sev := []model.Severity{model.SeverityCritical, model.SeverityWarning, model.SeverityInfo}; i%10 < 3 {
+			d.Quality = "Poor"
+			for k := range 1 + i%3 {
+				kind := synthKinds[(i/10+k)%len(synthKinds)]
+				d.Issues = append(d.Issues, model.Issue{
+					ID: fmt.Sprintf("%s-%s", call, kind), Kind: kind, Severity: sev[i%10],
+					Start: base.Add(time.Duration(i) * time.Second), Summary: kind,
+				})
+			}
+		}
+		if err := replaceDetection(ctx, tx, call, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func appendAll(t testing.TB, db *DB, recs []model.Record, batch int) {
 	t.Helper()
 	for len(recs) > 0 {
@@ -56,6 +96,7 @@ func TestSearchUsesIndexes(t *testing.T) {
 	db := openTest(t)
 	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	appendAll(t, db, summaryOnly(3000, base), 1000)
+	detectSynthetic(t, db, 3000, base)
 	ctx := context.Background()
 	cursors := map[string]string{}
 	filters := []struct {
@@ -69,6 +110,36 @@ func TestSearchUsesIndexes(t *testing.T) {
 		{"q", store.CallQuery{Q: "participant-0000012"}},
 		{"q exact", store.CallQuery{Q: "call-00000012"}},
 		{"q+since", store.CallQuery{Q: "8:acs:user-0000", Since: base.Add(time.Minute)}},
+	}
+	// Every detection filter alone, with since and with q.
+	detection := []struct {
+		name string
+		q    store.CallQuery
+	}{
+		{"kind", store.CallQuery{IssueKinds: []string{"jitter"}}},
+		{"kinds", store.CallQuery{IssueKinds: []string{"jitter", "drop", "reconnect"}}},
+		{"min critical", store.CallQuery{MinSeverity: model.SeverityCritical}},
+		{"min info", store.CallQuery{MinSeverity: model.SeverityInfo}},
+		{"has issues", store.CallQuery{HasIssues: true}},
+		{"quality poor", store.CallQuery{Quality: "Poor"}},
+		{"quality good", store.CallQuery{Quality: "Good"}},
+		{"rating average", store.CallQuery{Rating: "Average"}},
+		{"rating unknown", store.CallQuery{Rating: "Unknown"}},
+		{"all", store.CallQuery{IssueKinds: []string{"jitter"}, MinSeverity: model.SeverityWarning, HasIssues: true,
+			Quality: "Poor", Rating: "Good"}},
+	}
+	for _, f := range detection {
+		filters = append(filters, f)
+		withSince := f
+		withSince.name += "+since"
+		withSince.q.Since = base.Add(time.Minute)
+		withQ := f
+		withQ.name += "+q"
+		withQ.q.Q = "participant-0000012"
+		withUntil := f
+		withUntil.name += "+since+until"
+		withUntil.q.Since, withUntil.q.Until = base.Add(time.Minute), base.Add(50*time.Minute)
+		filters = append(filters, withSince, withQ, withUntil)
 	}
 	// The detector itself must notice a scan.
 	if plan := explain(t, db, "SELECT id FROM calls WHERE call_type = ?", []any{"P2P"}); !fullScan(plan[0]) {
@@ -136,7 +207,7 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 
 // fullScan reports a plan step that reads a whole table without an index.
 func fullScan(detail string) bool {
-	for _, table := range []string{"calls", "keys"} {
+	for _, table := range []string{"calls", "keys", "call_issues"} {
 		if strings.HasPrefix(detail, "SCAN "+table) && !strings.Contains(detail, " USING ") {
 			return true
 		}

@@ -2,13 +2,12 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sort"
 
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
-	"calldiag/internal/store"
+	"calldiag/internal/pipeline"
 )
 
 // CallIssues is the detection result of one call as the API and the CLI
@@ -35,34 +34,10 @@ type StreamMOS struct {
 // IssueCount counts the issues of severity warning and above; info issues
 // are listed but not counted.
 func DetectCall(ctx context.Context, st Reader, callID string, rules detect.Rules) (CallIssues, error) {
-	call, err := st.Call(ctx, callID)
+	res, call, err := pipeline.DetectCall(ctx, st, callID, rules)
 	if err != nil {
 		return CallIssues{}, err
 	}
-	in := detect.Input{Call: call}
-	series := map[[3]string]int{}
-	q := store.TimelineQuery{CallID: callID, Limit: store.MaxTimelineLimit}
-	for {
-		page, err := st.Timeline(ctx, q)
-		if err != nil {
-			return CallIssues{}, fmt.Errorf("read timeline of %s: %w", callID, err)
-		}
-		in.Events = append(in.Events, page.Events...)
-		for _, s := range page.Series {
-			k := [3]string{s.ParticipantID, s.StreamID, s.Metric}
-			if i, ok := series[k]; ok {
-				in.Series[i].Points = append(in.Series[i].Points, s.Points...)
-				continue
-			}
-			series[k] = len(in.Series)
-			in.Series = append(in.Series, s)
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		q.Cursor = page.NextCursor
-	}
-	res := detect.Run(in, rules)
 	out := CallIssues{CallID: callID, Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore,
 		Completeness: res.Completeness, Issues: res.Issues, MOS: []StreamMOS{}}
 	if out.Issues == nil {

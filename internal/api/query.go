@@ -2,10 +2,12 @@ package api
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/store"
 )
@@ -42,7 +44,8 @@ func badParam(name string, err error) *Error {
 }
 
 // ParseCallQuery builds a call search from the filters since, until, q,
-// sort, order, limit and cursor.
+// sort, order, limit, cursor, issue (comma-separated kinds), severity (that
+// severity or worse), has-issues, quality and rating.
 func ParseCallQuery(get Params, now time.Time) (store.CallQuery, error) {
 	var q store.CallQuery
 	var err error
@@ -70,7 +73,50 @@ func ParseCallQuery(get Params, now time.Time) (store.CallQuery, error) {
 		return q, badParam("limit", err)
 	}
 	q.Cursor = get("cursor")
+	if k := strings.TrimSpace(get("issue")); k != "" {
+		known := detect.Kinds()
+		for _, kind := range strings.Split(k, ",") {
+			kind = strings.TrimSpace(kind)
+			if !slices.Contains(known, kind) {
+				return q, badParam("issue", fmt.Errorf("%q is not an issue kind (see calldiag rules or docs/CLI_JSON.md)", kind))
+			}
+			q.IssueKinds = append(q.IssueKinds, kind)
+		}
+	}
+	switch s := model.Severity(strings.ToLower(get("severity"))); s {
+	case "", model.SeverityCritical, model.SeverityWarning, model.SeverityInfo:
+		q.MinSeverity = s
+	default:
+		return q, badParam("severity", fmt.Errorf("%q is not critical, warning or info", s))
+	}
+	switch v := strings.ToLower(get("has-issues")); v {
+	case "", "false":
+	case "true":
+		q.HasIssues = true
+	default:
+		return q, badParam("has-issues", fmt.Errorf("%q is not true or false", v))
+	}
+	if q.Quality, err = oneOf("quality", get("quality"), "Good", "Poor", "Unknown"); err != nil {
+		return q, err
+	}
+	if q.Rating, err = oneOf("rating", get("rating"), "Good", "Average", "Poor", "Unknown"); err != nil {
+		return q, err
+	}
 	return q, nil
+}
+
+// oneOf returns the canonical spelling of v among values, compared
+// case-insensitively; "" stays "".
+func oneOf(name, v string, values ...string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	for _, c := range values {
+		if strings.EqualFold(v, c) {
+			return c, nil
+		}
+	}
+	return "", badParam(name, fmt.Errorf("%q is not one of %s", v, strings.Join(values, ", ")))
 }
 
 // ParseTimelineQuery builds a timeline query from participant, from, to,

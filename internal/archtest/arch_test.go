@@ -56,7 +56,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/store/storetest": {"store", "model"},
 	"calldiag/internal/simulate":        {"model", "catalog"},
 	"calldiag/internal/detect":          {"model", "catalog"},
-	"calldiag/internal/pipeline":        {"ingest", "ingest/acs", "store", "model"},
+	"calldiag/internal/pipeline":        {"ingest", "ingest/acs", "detect", "store", "model"},
 	"calldiag/internal/api":             {"store", "pipeline", "detect", "model", "ingest"},
 	"calldiag/internal/server":          {"api"},
 	"calldiag/internal/archtest":        {},

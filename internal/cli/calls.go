@@ -60,6 +60,11 @@ func (a *app) callsCommand() *cobra.Command {
 		{"order", "desc (default) or asc"},
 		{"limit", "at most this many calls (default 50, at most 1000)"},
 		{"cursor", "continue from a previous page's nextCursor"},
+		{"issue", "only calls with an issue of one of these kinds (comma-separated)"},
+		{"severity", "only calls with an issue of this severity or worse: critical, warning, info"},
+		{"has-issues", "true: only calls with an issue of severity warning or worse"},
+		{"quality", "only calls of this quality: Good, Poor, Unknown"},
+		{"rating", "only calls of this rating: Good, Average, Poor, Unknown"},
 	} {
 		f[def.name] = fl.String(def.name, "", def.usage)
 	}
@@ -73,10 +78,18 @@ func printCalls(w io.Writer, page store.CallPage) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "START\tDURATION\tTYPE\tPARTICIPANTS\tCLIENTS\tCALL ID")
+	fmt.Fprintln(tw, "START\tDURATION\tTYPE\tPARTICIPANTS\tCLIENTS\tQUALITY\tRATING\tISSUES\tCALL ID")
 	for _, c := range page.Calls {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", c.StartTime.UTC().Format(time.RFC3339),
-			fmtDuration(c.DurationSeconds), orDash(string(c.CallType)), c.ParticipantCount, clientTypes(c.ClientTypes), c.ID)
+		issues := "-"
+		if c.IssueCount > 0 {
+			issues = fmt.Sprintf("%d: %s", c.IssueCount, strings.Join(c.IssueKinds, ", "))
+			if len(issues) > 48 {
+				issues = issues[:45] + "..."
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", c.StartTime.UTC().Format(time.RFC3339),
+			fmtDuration(c.DurationSeconds), orDash(string(c.CallType)), c.ParticipantCount, clientTypes(c.ClientTypes),
+			orDash(c.Quality), orDash(c.Rating), issues, c.ID)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d of %d calls", len(page.Calls), page.Total)

@@ -147,6 +147,7 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 		a.issuesCommand(),
 		a.rulesCommand(),
 		a.evalCommand(),
+		a.detectCommand(),
 		a.recordCommand(),
 		a.serveCommand(),
 		a.demoCommand(),

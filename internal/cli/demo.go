@@ -41,7 +41,11 @@ never ./calldiag-data), and serve them.`,
 				return err
 			}
 			defer st.Close()
-			res, err := pipeline.New(st, pipeline.Options{Logger: a.log}).
+			rules, err := loadRules(f.rulesFile)
+			if err != nil {
+				return err
+			}
+			res, err := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: &rules}).
 				IngestPaths(ctx, []string{filepath.Join(tmp, "logs")}, nil)
 			if err != nil {
 				return err

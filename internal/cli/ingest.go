@@ -17,6 +17,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var asJSON bool
 	var maxRecord int
+	var rulesFile string
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Ingest log files or folders (- for standard input) into the store",
@@ -25,7 +26,8 @@ lines), Event Hub payloads ({"records":[…]}), Log Analytics query results
 (JSON arrays) and CSV exports, any of them gzip-compressed. Folders are
 walked recursively; - reads standard input. Records already stored are
 skipped, so re-running an ingest, or ingesting a blob that grew, stores only
-what is new.
+what is new. The issues of every call that received records are detected
+again once the records are stored.
 
 Exit status 3 means the ingest finished but some records were rejected; each
 is listed with its file, line, field and reason.`,
@@ -37,12 +39,16 @@ is listed with its file, line, field and reason.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			rules, err := loadRules(rulesFile)
+			if err != nil {
+				return err
+			}
 			st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			opts := pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log}
+			opts := pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log, Detector: st, Rules: &rules}
 			if bar := a.progress(asJSON); bar != nil {
 				defer bar.Finish()
 				var done int
@@ -78,6 +84,7 @@ is listed with its file, line, field and reason.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	cmd.Flags().IntVar(&maxRecord, "max-record-bytes", 1<<20, "reject records larger than this")
+	cmd.Flags().StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds")
 	return cmd
 }
 

@@ -19,6 +19,7 @@ type serveFlags struct {
 	addr       string
 	maxBody    int64
 	queueDepth int
+	rulesFile  string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -26,6 +27,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address; a non-loopback address needs CALLDIAG_TOKEN")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", 32<<20, "largest accepted ingest upload")
 	fl.IntVar(&f.queueDepth, "ingest-queue", 4, "uploads ingested at once; more are answered 429")
+	fl.StringVar(&f.rulesFile, "rules", "", "detection rules file overriding the default thresholds")
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -64,9 +66,13 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 			}
 			return float64(s.Calls)
 		}))
-	p := pipeline.New(st, pipeline.Options{Logger: a.log})
+	rules, err := loadRules(f.rulesFile)
+	if err != nil {
+		return err
+	}
+	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: &rules})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
-		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth})
+		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: &rules})
 	srv, err := server.New(server.Config{
 		Addr: f.addr, Token: a.io.Env("CALLDIAG_TOKEN"), API: h, Gatherer: reg, Logger: a.log,
 		Ready: func(ctx context.Context) error { _, err := st.Stats(ctx); return err },

@@ -4,8 +4,8 @@
 // reporting every record that could not be read — the good records around a
 // bad one always flow on.
 //
-// It imports ingest, ingest/acs, store and model; it must not import api,
-// web, server or cli.
+// It imports ingest, ingest/acs, detect, store and model; it must not import
+// api, web, server or cli.
 package pipeline
 
 import (
@@ -19,6 +19,7 @@ import (
 	"sort"
 	"sync"
 
+	"calldiag/internal/detect"
 	"calldiag/internal/ingest"
 	"calldiag/internal/ingest/acs"
 	"calldiag/internal/model"
@@ -47,6 +48,10 @@ type Options struct {
 	Progress func(Progress)
 	// Logger receives one line per ingested source.
 	Logger *slog.Logger
+	// Detector, when set, re-detects the issues of every call an ingest
+	// touched once its records are committed, with Rules (nil: defaults).
+	Detector DetectionStore
+	Rules    *detect.Rules
 }
 
 // Progress is a running total reported during ingest.
@@ -107,6 +112,10 @@ func New(app Appender, opts Options) *Pipeline {
 	}
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = 1000
+	}
+	if opts.Rules == nil {
+		def := detect.DefaultRules()
+		opts.Rules = &def
 	}
 	log := opts.Logger
 	if log == nil {
@@ -313,6 +322,11 @@ func (p *Pipeline) run(ctx context.Context, srcs []source) (Result, error) {
 		res.Calls = append(res.Calls, id)
 	}
 	sort.Strings(res.Calls)
+	if p.opts.Detector != nil {
+		if err := Redetect(ctx, p.opts.Detector, res.Calls, *p.opts.Rules); err != nil {
+			return res, err
+		}
+	}
 	p.log.Info("ingested", "sources", len(srcs), "read", res.Read, "stored", res.Stored,
 		"duplicates", res.Duplicates, "unknown_category", res.UnknownCategory, "rejected", res.Rejected)
 	return res, nil

@@ -285,3 +285,37 @@ func jsonString(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func TestCallFiltersOverHTTP(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	reg := prometheus.NewRegistry()
+	h := api.New(api.Config{Store: st, Pipeline: pipeline.New(st, pipeline.Options{Detector: st}), Registry: reg})
+	srv, err := New(Config{Addr: "127.0.0.1:0", API: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.http.Handler)
+	defer ts.Close()
+	if status, body, _ := do(t, "POST", ts.URL+"/api/v1/ingest", "", fixture(t)); status != 200 {
+		t.Fatalf("ingest: %d %s", status, body)
+	}
+	for q, want := range map[string]int{
+		"issue=dropped-ungracefully":                 1,
+		"issue=camera-freeze":                        0,
+		"severity=critical&quality=Poor":             1,
+		"has-issues=true&rating=Good":                0,
+		"has-issues=true&since=2026-01-01T00:00:00Z": 1,
+	} {
+		_, body, _ := do(t, "GET", ts.URL+"/api/v1/calls?"+q, "", nil)
+		var page store.CallPage
+		if err := json.Unmarshal(body, &page); err != nil || page.Total != want {
+			t.Errorf("calls?%s: %s, want %d calls", q, body, want)
+		}
+	}
+	status, body, _ := do(t, "GET", ts.URL+"/api/v1/calls?quality=Fine", "", nil)
+	wantError(t, status, body, http.StatusBadRequest, api.KindBadRequest)
+}

@@ -1,0 +1,76 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"calldiag/internal/detect"
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// CallReader reads what detection needs about a call.
+type CallReader interface {
+	Call(ctx context.Context, id string) (model.Call, error)
+	Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeline, error)
+}
+
+// DetectionStore is the part of the store that detection reads and writes.
+type DetectionStore interface {
+	CallReader
+	ReplaceDetection(ctx context.Context, callID string, d store.Detection) error
+}
+
+// DetectCall reads a call and its whole timeline and runs detection on it.
+func DetectCall(ctx context.Context, st CallReader, callID string, rules detect.Rules) (detect.Result, model.Call, error) {
+	call, err := st.Call(ctx, callID)
+	if err != nil {
+		return detect.Result{}, model.Call{}, err
+	}
+	in := detect.Input{Call: call}
+	series := map[[3]string]int{}
+	q := store.TimelineQuery{CallID: callID, Limit: store.MaxTimelineLimit}
+	for {
+		page, err := st.Timeline(ctx, q)
+		if err != nil {
+			return detect.Result{}, call, fmt.Errorf("read timeline of %s: %w", callID, err)
+		}
+		in.Events = append(in.Events, page.Events...)
+		for _, s := range page.Series {
+			k := [3]string{s.ParticipantID, s.StreamID, s.Metric}
+			if i, ok := series[k]; ok {
+				in.Series[i].Points = append(in.Series[i].Points, s.Points...)
+				continue
+			}
+			series[k] = len(in.Series)
+			in.Series = append(in.Series, s)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		q.Cursor = page.NextCursor
+	}
+	return detect.Run(in, rules), call, nil
+}
+
+// Redetect runs detection on each call and stores the outcome, so that
+// search filters and summaries reflect the call's latest records.
+func Redetect(ctx context.Context, st DetectionStore, callIDs []string, rules detect.Rules) error {
+	for _, id := range callIDs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, _, err := DetectCall(ctx, st, id, rules)
+		if err != nil {
+			return fmt.Errorf("detect issues of call %s: %w", id, err)
+		}
+		d := store.Detection{Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore, Issues: res.Issues}
+		if d.Issues == nil {
+			d.Issues = []model.Issue{}
+		}
+		if err := st.ReplaceDetection(ctx, id, d); err != nil {
+			return fmt.Errorf("store issues of call %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -134,12 +134,17 @@ func BenchmarkAppend(b *testing.B) {
 	b.SetBytes(bytes / int64(b.N))
 }
 
-// BenchmarkSearch searches a store of 100,000 summary-only calls.
+// BenchmarkSearch searches a store of 100,000 summary-only calls, 30 % of
+// them with detected issues.
 func BenchmarkSearch(b *testing.B) {
 	db := openTest(b)
 	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	const n = 100000
 	appendAll(b, db, summaryOnly(n, base), 5000)
+	detectSynthetic(b, db, n, base)
+	if _, err := db.w.ExecContext(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	cases := []struct {
 		name string
@@ -152,6 +157,15 @@ func BenchmarkSearch(b *testing.B) {
 		{"q/exact", store.CallQuery{Q: "participant-00054321-1"}},
 		{"q/prefix", store.CallQuery{Q: "PARTICIPANT-0005432"}},
 		{"q/identifier+since", store.CallQuery{Q: "8:acs:user-000012", Since: base.Add(30 * time.Minute)}},
+		{"kind", store.CallQuery{IssueKinds: []string{"jitter"}}},
+		{"kinds/duration", store.CallQuery{IssueKinds: []string{"jitter", "drop"}, Sort: store.SortDuration}},
+		{"kind+since/participants/asc", store.CallQuery{IssueKinds: []string{"reconnect"}, Since: base.Add(30 * time.Minute),
+			Sort: store.SortParticipants, Asc: true}},
+		{"quality/poor", store.CallQuery{Quality: "Poor"}},
+		{"quality/good/duration", store.CallQuery{Quality: "Good", Sort: store.SortDuration}},
+		{"has-issues+since", store.CallQuery{HasIssues: true, Since: base.Add(30 * time.Minute)}},
+		{"min-critical/participants", store.CallQuery{MinSeverity: model.SeverityCritical, Sort: store.SortParticipants}},
+		{"rating+quality+kind", store.CallQuery{Rating: "Good", Quality: "Poor", IssueKinds: []string{"jitter"}}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {

@@ -25,11 +25,7 @@ rules with --rules FILE. Search filters and summaries reflect it at once.`,
 			if (callID == "") == (since == "") {
 				return &UsageError{Msg: "give either --call CALL_ID or --since T"}
 			}
-			rules, err := loadRules(rulesFile)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
+			st, rules, err := a.openWithRules(cmd.Context(), rulesFile)
 			if err != nil {
 				return err
 			}

@@ -223,11 +223,7 @@ overlap (within 30 s).`,
 			if err := json.Unmarshal(data, &labels); err != nil {
 				return fmt.Errorf("read labels %s: %w", labelsPath, err)
 			}
-			rules, err := loadRules(rulesFile)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
+			st, rules, err := a.openWithRules(cmd.Context(), rulesFile)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"calldiag/internal/api"
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
+	"calldiag/internal/store"
 )
 
 // loadRules reads the rules file named by --rules, or returns the defaults.
@@ -27,6 +29,17 @@ func loadRules(path string) (detect.Rules, error) {
 	return detect.ParseRules(path, data)
 }
 
+// openWithRules loads the rules file (before touching the store, so a bad
+// file fails fast) and opens the store.
+func (a *app) openWithRules(ctx context.Context, rulesFile string) (store.Store, detect.Rules, error) {
+	rules, err := loadRules(rulesFile)
+	if err != nil {
+		return nil, rules, err
+	}
+	st, err := a.openStore(ctx)
+	return st, rules, err
+}
+
 func (a *app) issuesCommand() *cobra.Command {
 	var asJSON bool
 	var rulesFile string
@@ -39,11 +52,7 @@ telemetry, each with its evidence, the rule that fired, the likely culprit and
 a recommendation. --rules FILE overrides thresholds (see calldiag rules).`,
 		Args: exactArgs(1, "one CALL_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rules, err := loadRules(rulesFile)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
+			st, rules, err := a.openWithRules(cmd.Context(), rulesFile)
 			if err != nil {
 				return err
 			}

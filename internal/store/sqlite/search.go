@@ -127,6 +127,12 @@ func callFilter(q store.CallQuery) (string, []any, error) {
 	return strings.Join(conds, " AND "), args, nil
 }
 
+// detectionFilter reports whether q filters on a summary-row detection
+// column (the kind filter goes through call_issues instead).
+func detectionFilter(q store.CallQuery) bool {
+	return q.MinSeverity != "" || q.HasIssues || strings.TrimSpace(q.Quality) != "" || strings.TrimSpace(q.Rating) != ""
+}
+
 // issueKinds returns the non-empty kinds of a filter, each once.
 func issueKinds(in []string) []string {
 	var out []string
@@ -178,12 +184,19 @@ func searchSQL(q store.CallQuery) (page string, pageArgs []any, total string, to
 	if q.Asc {
 		dir = " ASC"
 	}
+	order := " ORDER BY " + col + dir + ", id" + dir
 	page = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records," +
 		" quality, rating, issue_count, issue_kinds FROM calls"
-	if conds != "" {
-		page += " WHERE " + conds
+	switch {
+	case detectionFilter(q):
+		// The page is picked from a detection index that holds the sort
+		// columns, and only its rows are then read.
+		page += " WHERE cid IN (SELECT cid FROM calls WHERE " + conds + order + " LIMIT ?)" + order
+	case conds != "":
+		page += " WHERE " + conds + order + " LIMIT ?"
+	default:
+		page += order + " LIMIT ?"
 	}
-	page += " ORDER BY " + col + dir + ", id" + dir + " LIMIT ?"
 	pageArgs = append(pageArgs, pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)+1)
 	return page, pageArgs, total, totalArgs, nil
 }

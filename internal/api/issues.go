@@ -72,3 +72,28 @@ func (h *Handler) getIssues(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
+
+// CallOverview is a call's overview with the outcome of detection filled
+// in: quality, rating, completeness, per-stream MOS and the issues.
+func CallOverview(ctx context.Context, st Reader, callID string, rules detect.Rules) (model.Call, error) {
+	res, call, err := pipeline.DetectCall(ctx, st, callID, rules)
+	if err != nil {
+		return model.Call{}, err
+	}
+	call.Quality, call.Rating, call.RatingScore = res.Quality, res.Rating, res.RatingScore
+	comp := res.Completeness
+	call.Completeness = &comp
+	call.Issues = res.Issues
+	if call.Issues == nil {
+		call.Issues = []model.Issue{}
+	}
+	for i := range call.Participants {
+		p := &call.Participants[i]
+		for j := range p.Streams {
+			if v, ok := res.MOS[p.ID+"/"+p.Streams[j].StreamID]; ok {
+				p.Streams[j].MOS = &v
+			}
+		}
+	}
+	return call, nil
+}

@@ -9,22 +9,24 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"calldiag/internal/api"
 	"calldiag/internal/model"
 )
 
 func (a *app) callCommand() *cobra.Command {
 	var asJSON bool
+	var rulesFile string
 	cmd := &cobra.Command{
 		Use:   "call [flags] CALL_ID",
 		Short: "Show a call's overview: participants, their streams and key metrics",
 		Args:  exactArgs(1, "one CALL_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(cmd.Context())
+			st, rules, err := a.openWithRules(cmd.Context(), rulesFile)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			c, err := st.Call(cmd.Context(), strings.TrimSpace(args[0]))
+			c, err := api.CallOverview(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
 			if err != nil {
 				return notFoundError(err, "call", args[0])
 			}
@@ -36,6 +38,7 @@ func (a *app) callCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds")
 	return cmd
 }
 
@@ -46,6 +49,17 @@ func printCall(w io.Writer, c model.Call) {
 	fmt.Fprintf(w, "  duration  %s\n", fmtDuration(c.DurationSeconds))
 	fmt.Fprintf(w, "  type      %s\n", orDash(string(c.CallType)))
 	fmt.Fprintf(w, "  resources %s\n", strings.Join(c.ResourceIDs, ", "))
+	ratingText := c.Rating
+	if c.RatingScore != nil {
+		ratingText += fmt.Sprintf(" (%.1f/5)", *c.RatingScore)
+	}
+	fmt.Fprintf(w, "  quality   %s   rating %s\n", c.Quality, ratingText)
+	if len(c.Issues) > 0 {
+		fmt.Fprintf(w, "\nIssues (%d; details: calldiag issues %s)\n", len(c.Issues), c.ID)
+		for _, is := range c.Issues {
+			fmt.Fprintf(w, "  %-8s %-28s %s  %s\n", strings.ToUpper(string(is.Severity)), is.Kind, orDash(is.ParticipantID), is.Summary)
+		}
+	}
 	fmt.Fprintf(w, "\nParticipants (%d)\n", len(c.Participants))
 	for _, p := range c.Participants {
 		fmt.Fprintf(w, "\n  %s  %s", p.ID, p.EndpointType)
@@ -85,12 +99,12 @@ func printCall(w io.Writer, c model.Call) {
 			continue
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "    STREAM\tCODEC\tTRANSPORT\tJITTER avg/max\tLOSS avg/max\tRTT avg/max\tFPS\tHEIGHT\tFREEZE ms/min")
+		fmt.Fprintln(tw, "    STREAM\tCODEC\tTRANSPORT\tJITTER avg/max\tLOSS avg/max\tRTT avg/max\tMOS\tFPS\tHEIGHT\tFREEZE ms/min")
 		for _, s := range p.Streams {
-			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s/%s\t%s/%s\t%s/%s\t%s\t%s\t%s\n", s.StreamID, orDash(s.Codec), orDash(s.TransportType),
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s/%s\t%s/%s\t%s/%s\t%s\t%s\t%s\t%s\n", s.StreamID, orDash(s.Codec), orDash(s.TransportType),
 				fmtFloat(s.JitterAvgMs, "ms"), fmtFloat(s.JitterMaxMs, "ms"),
 				fmtPercent(s.PacketLossRateAvg), fmtPercent(s.PacketLossRateMax),
-				fmtFloat(s.RoundTripTimeAvgMs, "ms"), fmtFloat(s.RoundTripTimeMaxMs, "ms"),
+				fmtFloat(s.RoundTripTimeAvgMs, "ms"), fmtFloat(s.RoundTripTimeMaxMs, "ms"), fmtRound(s.MOS, 2, ""),
 				fmtRound(s.VideoFrameRateAvg, 1, ""), fmtFloat(s.RecvResolutionHeight, ""), fmtRound(s.RecvFreezeMsPerMin, 0, ""))
 		}
 		tw.Flush()

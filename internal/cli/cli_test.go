@@ -112,6 +112,14 @@ func TestIngestThenInspect(t *testing.T) {
 	if v.MediaType != model.MediaVideo || v.TransportType != "TCP" || v.VideoFrameRateAvg == nil || *v.VideoFrameRateAvg != 5.5 {
 		t.Errorf("video stream = %+v", v)
 	}
+	if call.Quality != "Poor" || call.Rating != "Poor" || call.RatingScore == nil || *call.RatingScore != 2 ||
+		call.Completeness == nil || len(call.Issues) == 0 || call.Issues[0].Kind != "dropped-ungracefully" {
+		t.Errorf("overview detection: quality %q rating %q score %v completeness %v issues %d",
+			call.Quality, call.Rating, call.RatingScore, call.Completeness, len(call.Issues))
+	}
+	if a.MOS == nil || *a.MOS < 1 || *a.MOS > 4.5 || v.MOS != nil {
+		t.Errorf("MOS: audio %v (want 1–4.5), video %v (want none)", a.MOS, v.MOS)
+	}
 	if len(call.Surveys) != 1 || call.Surveys[0].Overall.Score == nil || *call.Surveys[0].Overall.Score != 2 {
 		t.Errorf("surveys = %+v", call.Surveys)
 	}

@@ -64,31 +64,12 @@ type Result struct {
 	Completeness Completeness
 }
 
-// Completeness summarizes which telemetry a call and each participant
-// has, so that "no issue" is not mistaken for "no data".
-type Completeness struct {
-	Diagnostics  bool                      `json:"diagnostics"`
-	MediaStats   bool                      `json:"mediaStats"`
-	Surveys      int                       `json:"surveys"`
-	Participants []ParticipantCompleteness `json:"participants"`
-}
+// Completeness summarizes which telemetry a call and each participant has
+// (see model.Completeness).
+type Completeness = model.Completeness
 
 // ParticipantCompleteness is the telemetry one participant leg has.
-type ParticipantCompleteness struct {
-	ParticipantID string `json:"participantId"`
-	// Summary is true when a CallSummary row describes the leg.
-	Summary bool `json:"summary"`
-	// Diagnostics is true when the leg has CallDiagnostics stream rows.
-	Diagnostics bool `json:"diagnostics"`
-	// MediaStats is true when the leg has media-stats series.
-	MediaStats bool `json:"mediaStats"`
-	// ClientOperations is true when the leg has client operations or UFDs.
-	ClientOperations bool `json:"clientOperations"`
-	// OtherResource is true when only another resource reported the leg.
-	OtherResource bool `json:"otherResource"`
-	// SeriesGaps counts gaps in the leg's media-stats series.
-	SeriesGaps int `json:"seriesGaps"`
-}
+type ParticipantCompleteness = model.ParticipantCompleteness
 
 // run carries the state of one detection.
 type run struct {

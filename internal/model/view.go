@@ -41,6 +41,17 @@ type Call struct {
 	RecordCounts map[Category]int `json:"recordCounts"`
 	// UnknownRecords counts records of unknown categories attached to the call.
 	UnknownRecords int `json:"unknownRecords"`
+
+	// The outcome of issue detection, filled in by the overview (the store
+	// leaves them empty): the quality verdict (Good, Poor, Unknown), the
+	// survey rating (Good, Average, Poor, Unknown) and its score on a
+	// 5-point scale, what telemetry the call has, and its issues, most
+	// severe first.
+	Quality      string        `json:"quality"`
+	Rating       string        `json:"rating"`
+	RatingScore  *float64      `json:"ratingScore"`
+	Completeness *Completeness `json:"completeness"`
+	Issues       []Issue       `json:"issues"`
 }
 
 // Participant is one participant leg of a call as the overview shows it.
@@ -104,6 +115,9 @@ type Stream struct {
 	VideoBitRateMax      *float64 `json:"videoBitRateMax"`
 	Version              *int     `json:"diagnosticsVersion,omitempty"`
 	RecordID             string   `json:"recordId"`
+	// MOS is the estimated mean opinion score of an audio stream, filled in
+	// by the overview.
+	MOS *float64 `json:"mos"`
 }
 
 // SurveyView is a survey as shown with a call.

@@ -100,7 +100,7 @@ func TestIngestThenRead(t *testing.T) {
 	id := page.Calls[0].ID
 	status, body, _ = do(t, "GET", ts.URL+"/api/v1/calls/"+id, "", nil)
 	var call model.Call
-	if json.Unmarshal(body, &call); status != 200 || len(call.Participants) != 2 {
+	if json.Unmarshal(body, &call); status != 200 || len(call.Participants) != 2 || call.Quality != "Poor" || len(call.Issues) == 0 {
 		t.Errorf("call: %d %s", status, body)
 	}
 	status, body, _ = do(t, "GET", ts.URL+"/api/v1/calls/"+id+"/timeline?kind=operation,ufd&limit=2", "", nil)

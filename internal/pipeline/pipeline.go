@@ -178,7 +178,9 @@ func (p *Pipeline) run(ctx context.Context, srcs []source) (Result, error) {
 	res := Result{Calls: []string{}, Errors: []ingest.RecordError{}}
 	raw := make(chan chunk, 16)
 	normalized := make(chan chunk, 16)
-	var readErr error
+	// readDone carries the framing stage's outcome; it is read only after
+	// that stage has returned.
+	readDone := make(chan error, 1)
 
 	// Stage 1: frame records, source by source.
 	go func() {
@@ -188,15 +190,16 @@ func (p *Pipeline) run(ctx context.Context, srcs []source) (Result, error) {
 			case raw <- c:
 				return true
 			case <-ctx.Done():
-				readErr = ctx.Err()
 				return false
 			}
 		}
 		for _, src := range srcs {
 			if !p.readSource(ctx, src, send) {
+				readDone <- ctx.Err()
 				return
 			}
 		}
+		readDone <- nil
 	}()
 
 	// Stage 2: map to the model.
@@ -286,10 +289,12 @@ func (p *Pipeline) run(ctx context.Context, srcs []source) (Result, error) {
 		appendErr = flush()
 	}
 	if appendErr != nil {
+		cancel()
+		<-readDone
 		return res, appendErr
 	}
-	if readErr != nil {
-		return res, readErr
+	if err := <-readDone; err != nil {
+		return res, err
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err

@@ -75,7 +75,7 @@ type Config struct {
 	// Now returns the current time (for relative --since values).
 	Now func() time.Time
 	// Rules are the detection rules in force; nil means the defaults.
-	Rules *detect.Rules
+	Rules *detect.RuleSet
 }
 
 // Handler serves the API.
@@ -98,8 +98,7 @@ func New(cfg Config) *Handler {
 		cfg.Now = time.Now
 	}
 	if cfg.Rules == nil {
-		def := detect.DefaultRules()
-		cfg.Rules = &def
+		cfg.Rules = detect.NewRuleSet(detect.DefaultRules())
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -18,7 +18,7 @@ func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getCall(w http.ResponseWriter, r *http.Request) error {
-	c, err := CallOverview(r.Context(), h.cfg.Store, r.PathValue("id"), *h.cfg.Rules)
+	c, err := CallOverview(r.Context(), h.cfg.Store, r.PathValue("id"), h.cfg.Rules.Load())
 	if err != nil {
 		return notFound(err, "call", r.PathValue("id"))
 	}

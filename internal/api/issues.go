@@ -65,7 +65,7 @@ func DetectCall(ctx context.Context, st Reader, callID string, rules detect.Rule
 }
 
 func (h *Handler) getIssues(w http.ResponseWriter, r *http.Request) error {
-	res, err := DetectCall(r.Context(), h.cfg.Store, r.PathValue("id"), *h.cfg.Rules)
+	res, err := DetectCall(r.Context(), h.cfg.Store, r.PathValue("id"), h.cfg.Rules.Load())
 	if err != nil {
 		return notFound(err, "call", r.PathValue("id"))
 	}

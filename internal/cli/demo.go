@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"calldiag/internal/detect"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/simulate"
 	"calldiag/internal/store/sqlite"
@@ -45,7 +46,7 @@ never ./calldiag-data), and serve them.`,
 			if err != nil {
 				return err
 			}
-			res, err := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: &rules}).
+			res, err := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: detect.NewRuleSet(rules)}).
 				IngestPaths(ctx, []string{filepath.Join(tmp, "logs")}, nil)
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -36,20 +37,8 @@ rules with --rules FILE. Search filters and summaries reflect it at once.`,
 				if err != nil {
 					return &UsageError{Msg: "--since: " + err.Error()}
 				}
-				ids = ids[:0]
-				q := store.CallQuery{Since: t, Limit: store.MaxCallLimit, Asc: true}
-				for {
-					page, err := st.SearchCalls(cmd.Context(), q)
-					if err != nil {
-						return err
-					}
-					for _, c := range page.Calls {
-						ids = append(ids, c.ID)
-					}
-					if page.NextCursor == "" {
-						break
-					}
-					q.Cursor = page.NextCursor
+				if ids, err = callIDsSince(cmd.Context(), st, t); err != nil {
+					return err
 				}
 			}
 			if err := pipeline.Redetect(cmd.Context(), st, ids, rules); err != nil {
@@ -64,4 +53,24 @@ rules with --rules FILE. Search filters and summaries reflect it at once.`,
 	fl.StringVar(&since, "since", "", "every call that started at or after this (RFC 3339 or 24h, 7d)")
 	fl.StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds")
 	return cmd
+}
+
+// callIDsSince lists the ids of the calls that started at or after since
+// (every call for the zero time), oldest first.
+func callIDsSince(ctx context.Context, st store.Store, since time.Time) ([]string, error) {
+	var ids []string
+	q := store.CallQuery{Since: since, Limit: store.MaxCallLimit, Asc: true}
+	for {
+		page, err := st.SearchCalls(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.Calls {
+			ids = append(ids, c.ID)
+		}
+		if page.NextCursor == "" {
+			return ids, nil
+		}
+		q.Cursor = page.NextCursor
+	}
 }

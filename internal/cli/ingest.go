@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"calldiag/internal/detect"
 	"calldiag/internal/pipeline"
 )
 
@@ -48,7 +49,7 @@ is listed with its file, line, field and reason.`,
 				return err
 			}
 			defer st.Close()
-			opts := pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log, Detector: st, Rules: &rules}
+			opts := pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log, Detector: st, Rules: detect.NewRuleSet(rules)}
 			if bar := a.progress(asJSON); bar != nil {
 				defer bar.Finish()
 				var done int

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"calldiag/internal/api"
+	"calldiag/internal/detect"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/server"
 	"calldiag/internal/store"
@@ -20,6 +23,7 @@ type serveFlags struct {
 	maxBody    int64
 	queueDepth int
 	rulesFile  string
+	rulesEvery time.Duration
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -27,7 +31,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address; a non-loopback address needs CALLDIAG_TOKEN")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", 32<<20, "largest accepted ingest upload")
 	fl.IntVar(&f.queueDepth, "ingest-queue", 4, "uploads ingested at once; more are answered 429")
-	fl.StringVar(&f.rulesFile, "rules", "", "detection rules file overriding the default thresholds")
+	fl.StringVar(&f.rulesFile, "rules", "", "detection rules file overriding the default thresholds; re-read when it changes")
+	fl.DurationVar(&f.rulesEvery, "rules-check", 5*time.Second, "how often to check the rules file for changes")
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -70,9 +75,24 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	if err != nil {
 		return err
 	}
-	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: &rules})
+	set := detect.NewRuleSet(rules)
+	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: set})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
-		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: &rules})
+		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set})
+	var watcher sync.WaitGroup
+	defer watcher.Wait() // the watcher stops with ctx, before the store closes
+	if f.rulesFile != "" {
+		watcher.Go(func() {
+			watchRules(ctx, f.rulesFile, set, f.rulesEvery,
+				func(r detect.Rules) {
+					a.log.Info("rules file changed; detecting again", "file", f.rulesFile)
+					redetectAll(ctx, st, r, a.log)
+				},
+				func(err error) {
+					a.log.Error("rules file rejected; the rules in force stay", "file", f.rulesFile, "err", err)
+				})
+		})
+	}
 	srv, err := server.New(server.Config{
 		Addr: f.addr, Token: a.io.Env("CALLDIAG_TOKEN"), API: h, Gatherer: reg, Logger: a.log,
 		Ready: func(ctx context.Context) error { _, err := st.Stats(ctx); return err },

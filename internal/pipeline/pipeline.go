@@ -49,9 +49,10 @@ type Options struct {
 	// Logger receives one line per ingested source.
 	Logger *slog.Logger
 	// Detector, when set, re-detects the issues of every call an ingest
-	// touched once its records are committed, with Rules (nil: defaults).
+	// touched once its records are committed, with the rules in Rules
+	// at that moment (nil: the defaults).
 	Detector DetectionStore
-	Rules    *detect.Rules
+	Rules    *detect.RuleSet
 }
 
 // Progress is a running total reported during ingest.
@@ -114,8 +115,7 @@ func New(app Appender, opts Options) *Pipeline {
 		opts.MaxErrors = 1000
 	}
 	if opts.Rules == nil {
-		def := detect.DefaultRules()
-		opts.Rules = &def
+		opts.Rules = detect.NewRuleSet(detect.DefaultRules())
 	}
 	log := opts.Logger
 	if log == nil {
@@ -328,7 +328,7 @@ func (p *Pipeline) run(ctx context.Context, srcs []source) (Result, error) {
 	}
 	sort.Strings(res.Calls)
 	if p.opts.Detector != nil {
-		if err := Redetect(ctx, p.opts.Detector, res.Calls, *p.opts.Rules); err != nil {
+		if err := Redetect(ctx, p.opts.Detector, res.Calls, p.opts.Rules.Load()); err != nil {
 			return res, err
 		}
 	}

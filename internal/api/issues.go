@@ -34,15 +34,12 @@ type StreamMOS struct {
 // IssueCount counts the issues of severity warning and above; info issues
 // are listed but not counted.
 func DetectCall(ctx context.Context, st Reader, callID string, rules detect.Rules) (CallIssues, error) {
-	res, call, err := pipeline.DetectCall(ctx, st, callID, rules)
+	call, err := CallOverview(ctx, st, callID, rules)
 	if err != nil {
 		return CallIssues{}, err
 	}
-	out := CallIssues{CallID: callID, Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore,
-		Completeness: res.Completeness, Issues: res.Issues, MOS: []StreamMOS{}}
-	if out.Issues == nil {
-		out.Issues = []model.Issue{}
-	}
+	out := CallIssues{CallID: callID, Quality: call.Quality, Rating: call.Rating, RatingScore: call.RatingScore,
+		Completeness: *call.Completeness, Issues: call.Issues, MOS: []StreamMOS{}}
 	for _, is := range out.Issues {
 		if is.Severity.Rank() >= model.SeverityWarning.Rank() {
 			out.IssueCount++
@@ -50,8 +47,8 @@ func DetectCall(ctx context.Context, st Reader, callID string, rules detect.Rule
 	}
 	for _, p := range call.Participants {
 		for _, s := range p.Streams {
-			if v, ok := res.MOS[p.ID+"/"+s.StreamID]; ok {
-				out.MOS = append(out.MOS, StreamMOS{ParticipantID: p.ID, StreamID: s.StreamID, MOS: v})
+			if s.MOS != nil {
+				out.MOS = append(out.MOS, StreamMOS{ParticipantID: p.ID, StreamID: s.StreamID, MOS: *s.MOS})
 			}
 		}
 	}

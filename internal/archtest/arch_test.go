@@ -59,6 +59,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/pipeline":        {"ingest", "ingest/acs", "detect", "store", "model"},
 	"calldiag/internal/api":             {"store", "pipeline", "detect", "model", "ingest"},
 	"calldiag/internal/server":          {"api"},
+	"calldiag/internal/eval":            {"detect", "simulate", "catalog", "model"},
 	"calldiag/internal/archtest":        {},
 }
 

@@ -42,6 +42,7 @@ func (d *run) series() {
 	eps := d.episodes()
 	share := d.rules.AttributionShare
 	quality := d.qualityUFDs()
+	p2p := d.in.Call.CallType == model.CallTypeP2P
 
 	// Known pairs from the series present, poor pairs from the episodes.
 	known := map[pair]bool{}
@@ -57,6 +58,12 @@ func (d *run) series() {
 			known[pr] = true
 			recvOf[pr.send] = append(recvOf[pr.send], pr.recv)
 			sendOf[pr.recv] = append(sendOf[pr.recv], pr.send)
+		}
+	}
+	measuresOut := map[string]bool{} // participants with outbound series
+	for i := range d.in.Series {
+		if ref := parseStreamRef(d.in.Series[i].ParticipantID, d.in.Series[i].StreamID); ref.dir == model.DirOutbound {
+			measuresOut[ref.pid] = true
 		}
 	}
 	poor := map[pair]span{}
@@ -90,8 +97,12 @@ func (d *run) series() {
 	var cands []*blame
 	for _, p := range pids {
 		b := &blame{pid: p, ofUp: sortedCopy(recvOf[p]), ofDown: sortedCopy(sendOf[p])}
+		// A sender whose own outbound statistics stayed clean is not
+		// blamed for receivers whose clients reported their own trouble
+		// receiving at the time.
+		clean := measuresOut[p] && !outbound[p]
 		for _, r := range b.ofUp {
-			if _, ok := poor[pair{r, p}]; ok {
+			if w, ok := poor[pair{r, p}]; ok && !(clean && ufdRaised(quality, r, ufdReceiveQuality, w)) {
 				b.sawUp = append(b.sawUp, r)
 			}
 		}
@@ -132,6 +143,18 @@ func (d *run) series() {
 		}
 		return out
 	}
+	// poorWindow spans the poor pairs a candidate explains.
+	poorWindow := func(c *blame) span {
+		var w span
+		for _, pr := range pairsOf(c) {
+			if w.from.IsZero() {
+				w = poor[pr]
+			} else {
+				w = w.union(poor[pr])
+			}
+		}
+		return w
+	}
 	// Greedy cover, keeping each candidate's count of poor pairs not yet
 	// explained up to date as pairs get covered.
 	gain := make([]int, len(cands))
@@ -149,9 +172,18 @@ func (d *run) series() {
 			if taken[c.pid] || gain[i] < 2 {
 				continue
 			}
+			// Ties go to the explanation the participant's own view
+			// supports: its outbound statistics degrading (or staying
+			// clean), its client's network diagnostics.
 			g := float64(gain[i])
 			if c.up && outbound[c.pid] {
 				g += 0.5
+			} else if c.up && measuresOut[c.pid] {
+				g -= 0.5
+			}
+			if c.up && ufdRaised(quality, c.pid, ufdSendQuality, poorWindow(c)) ||
+				c.down && ufdRaised(quality, c.pid, ufdReceiveQuality, poorWindow(c)) {
+				g += 0.25
 			}
 			if g > bestGain {
 				best, bestGain = i, g
@@ -211,6 +243,9 @@ func (d *run) series() {
 		// sender's SDK saw nothing wrong with sending but another
 		// participant's SDK reported poor receiving at the time, the
 		// receiver's downlink is the better explanation.
+		// In a P2P call the round trip is one path's, shared by both
+		// ends' outbound statistics: when only the other end's client
+		// reported trouble sending, it is that end's uplink.
 		if !ufdRaised(quality, e.ref.pid, ufdSendQuality, e.span) {
 			for _, r := range qualityPIDs(quality, ufdReceiveQuality) {
 				if r != e.ref.pid && ufdRaised(quality, r, ufdReceiveQuality, e.span) {
@@ -218,19 +253,33 @@ func (d *run) series() {
 					break
 				}
 			}
+			if p2p && b.pid == e.ref.pid {
+				for _, o := range qualityPIDs(quality, ufdSendQuality) {
+					if o != e.ref.pid && ufdRaised(quality, o, ufdSendQuality, e.span) {
+						b.pid = o
+						break
+					}
+				}
+			}
 		}
 		chosen = append(chosen, b)
 		e.consumed = true
 	}
 	chosen = mergeBlames(chosen)
-	// Sending sides degrading at overlapping times share a network
-	// problem: they, and anything blamed on them then, are one group.
+	// Sending sides degrading at overlapping times, each while its own
+	// receiving side was in trouble too, share a network problem: they,
+	// and anything blamed on them then, are one group. Two uplinks that
+	// fail at once while both receive well are two problems, and in a P2P
+	// call the two ends see one path, so there is no group to find.
+	sharing := func(b *blame) bool {
+		return b.up && !p2p && (b.down || ufdRaised(quality, b.pid, ufdReceiveQuality, b.window))
+	}
 	var group []string
 	inGroup := map[string]bool{}
 	var groupWindow span
 	for i, a := range chosen {
 		for j, b := range chosen {
-			if i != j && a.up && b.up && a.pid != b.pid && a.window.overlaps(b.window, 0) {
+			if i != j && sharing(a) && sharing(b) && a.pid != b.pid && a.window.overlaps(b.window, 0) {
 				if !inGroup[a.pid] {
 					inGroup[a.pid] = true
 					group = append(group, a.pid)
@@ -258,29 +307,44 @@ func (d *run) series() {
 	}
 	// A sending side explains, in its window, what others received from it
 	// and others' mixed (sender-less) incoming streams; a shared problem
-	// also explains its members' own incoming media.
+	// also explains its members' own incoming media. An incoming interval
+	// that mostly lies outside the window has a cause of its own.
 	for _, b := range chosen {
 		if !b.up {
 			continue
 		}
 		for _, e := range eps {
-			if e.consumed || e.ref.dir != model.DirInbound || !e.span.overlaps(b.window, 0) {
+			if e.consumed || e.ref.dir != model.DirInbound || e.span.coveredBy(b.window) < 0.5 {
 				continue
 			}
 			own := e.ref.pid == b.pid
-			if e.ref.remote == b.pid || !own && e.ref.remote == "" || own && b.culprit == model.CulpritSharedNetwork {
+			// A mixed stream names no sender: it is the receiver's own
+			// when its client reported poor receiving for most of it.
+			mixed := !own && e.ref.remote == "" && ufdCover(quality, e.ref.pid, ufdReceiveQuality, e.span) < 0.5
+			if e.ref.remote == b.pid || mixed || own && b.culprit == model.CulpritSharedNetwork {
 				b.eps = append(b.eps, e)
 				e.consumed = true
 			}
 		}
 	}
 	// What a participant received poorly that nothing else explains is its
-	// downlink, one finding per participant and overlapping window.
+	// downlink, one finding per participant and overlapping window —
+	// unless the stream names its sender and the sender's client reported
+	// trouble sending for most of that time while, in a group call, the receiver's
+	// reported none receiving. (In a P2P call both clients see the one
+	// path, so a poor uplink makes the receiver report poor receiving too;
+	// the sender's own report is what tells its side apart.)
 	for _, e := range eps {
 		if e.consumed || e.ref.dir != model.DirInbound {
 			continue
 		}
-		chosen = append(chosen, &blame{pid: e.ref.pid, down: true, culprit: model.CulpritDownlink, window: e.span, eps: []*episode{e}})
+		b := &blame{pid: e.ref.pid, down: true, culprit: model.CulpritDownlink, window: e.span, eps: []*episode{e}}
+		if s := e.ref.remote; s != "" && s != e.ref.pid && ufdCover(quality, s, ufdSendQuality, e.span) >= 0.5 &&
+			(p2p || !ufdRaised(quality, e.ref.pid, ufdReceiveQuality, e.span)) {
+			b = &blame{pid: s, up: true, culprit: model.CulpritUplink, window: e.span, eps: []*episode{e},
+				sawUp: []string{e.ref.pid}, ofUp: sortedCopy(recvOf[s])}
+		}
+		chosen = append(chosen, b)
 		e.consumed = true
 	}
 	chosen = mergeBlames(chosen)
@@ -427,6 +491,39 @@ func ufdRaised(q map[string]map[string][]span, pid, name string, w span) bool {
 		}
 	}
 	return false
+}
+
+// ufdCover returns the share of w during which participant pid had the
+// UFD raised (give or take the UFD's reporting delay).
+func ufdCover(q map[string]map[string][]span, pid, name string, w span) float64 {
+	const delay = 15 * time.Second
+	var spans []span
+	for _, s := range q[pid][name] {
+		spans = append(spans, span{s.from.Add(-delay), s.to.Add(delay)})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	total := 0.0
+	var cur span
+	for i, s := range spans {
+		if i > 0 && s.overlaps(cur, 0) {
+			cur = cur.union(s)
+			continue
+		}
+		if i > 0 {
+			total += w.coveredBy(cur) * float64(w.to.Sub(w.from))
+		}
+		cur = s
+	}
+	if len(spans) > 0 {
+		total += w.coveredBy(cur) * float64(w.to.Sub(w.from))
+	}
+	if w.to.Sub(w.from) <= 0 {
+		if total > 0 || ufdRaised(q, pid, name, w) {
+			return 1
+		}
+		return 0
+	}
+	return total / float64(w.to.Sub(w.from))
 }
 
 // qualityPIDs lists, sorted, the participants that raised the UFD.

@@ -89,8 +89,10 @@ type run struct {
 // Run detects the issues of one call. In order: the per-stream rules on
 // the latest diagnostics aggregates (and the quality verdict and MOS), the
 // media-stats series with cross-participant attribution (which supersede
-// the aggregates they cover), the reliability rules on legs and client
-// operations, the UFD intervals, the survey rating and the telemetry
+// the aggregates they cover), the attribution of the remaining aggregate
+// issues by the clients' network diagnostics, the reliability rules on legs and client
+// operations, the UFD intervals (into whose outages receivers' video
+// freezes fold), the survey rating and the telemetry
 // summary; then switched-off kinds are dropped, related issues are linked
 // and the issues are sorted. Run never fails: what it cannot judge it
 // reports as missing telemetry.
@@ -103,8 +105,10 @@ func Run(in Input, rules Rules) Result {
 	res := Result{MOS: map[string]float64{}}
 	res.Quality = d.streams(res.MOS)
 	d.series()
+	d.aggregates()
 	d.reliability()
 	d.ufds()
+	d.outageFreezes()
 	d.foldOperations()
 	res.Rating, res.RatingScore = d.surveys()
 	res.Completeness = d.completeness()

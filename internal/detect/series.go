@@ -48,6 +48,26 @@ func (s span) overlaps(o span, slack time.Duration) bool {
 	return !s.from.After(o.to.Add(slack)) && !o.from.After(s.to.Add(slack))
 }
 
+// coveredBy returns the share of s that lies within o: 0 when they do not
+// meet, 1 when o contains s (or s is an instant within o).
+func (s span) coveredBy(o span) float64 {
+	from, to := s.from, s.to
+	if o.from.After(from) {
+		from = o.from
+	}
+	if o.to.Before(to) {
+		to = o.to
+	}
+	if to.Before(from) {
+		return 0
+	}
+	length := s.to.Sub(s.from)
+	if length <= 0 {
+		return 1
+	}
+	return float64(to.Sub(from)) / float64(length)
+}
+
 func (s span) union(o span) span {
 	if o.from.Before(s.from) {
 		s.from = o.from

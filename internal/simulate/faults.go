@@ -203,6 +203,25 @@ func (c *call) window(l *leg) span {
 	return span{from, from.Add(secs(length))}
 }
 
+// mildEpisode is an unlabelled background impairment of l: a stretch of
+// slightly worse network, well below what users notice or the stream rules
+// flag (severity gives it no UFD), so that detection is also tested on
+// degradation it must stay quiet about.
+func (c *call) mildEpisode(l *leg) episode {
+	r := c.r
+	up := chance(r, 0.5)
+	e := episode{span: c.window(l), up: up, down: !up}
+	switch r.IntN(3) {
+	case 0:
+		e.loss = uniform(r, 0.01, 0.03)
+	case 1:
+		e.jit = uniform(r, 5, 12)
+	default:
+		e.rtt = uniform(r, 60, 180)
+	}
+	return e
+}
+
 // severity is the UFD value a network impairment of this size makes the
 // SDK raise, or "" when it is too mild to be noticed.
 func severity(loss, jit, rtt float64) string {
@@ -263,21 +282,30 @@ func (c *call) injectPoorLink(up bool) bool {
 	if l == nil {
 		return false
 	}
+	if c.p2p && c.pathFaulted(c.other(l), !up) {
+		// One end's uplink and the other end's downlink are one path in a
+		// P2P call: a second cause on it would show exactly as the first
+		// does in every record, and no one could tell them apart.
+		return false
+	}
 	w := c.window(l)
 	e := episode{span: w, up: up, down: !up}
 	weights := []float64{65, 35, 0}
 	if up {
 		weights = []float64{50, 25, 25}
 	}
+	// A labelled cause is one a user notices: at least as large as what
+	// makes the SDK report poor network quality (see severity). Milder
+	// impairments are background, planned in planMedia and never labelled.
 	switch weighted(r, weights) {
 	case 0:
-		e.loss = uniform(r, 0.03, 0.25)
+		e.loss = uniform(r, 0.06, 0.25)
 		e.jit = e.loss * uniform(r, 30, 80)
 	case 1:
-		e.jit = uniform(r, 15, 80)
+		e.jit = uniform(r, 24, 80)
 		e.loss = uniform(r, 0, 0.01)
 	default:
-		e.rtt = uniform(r, 200, 900)
+		e.rtt = uniform(r, 360, 900)
 		e.jit = uniform(r, 2, 10)
 	}
 	l.eps = append(l.eps, e)
@@ -310,6 +338,21 @@ func (c *call) injectPoorLink(up bool) bool {
 	return true
 }
 
+// pathFaulted reports whether a poor-link cause was injected on l's uplink
+// (up) or downlink.
+func (c *call) pathFaulted(l *leg, up bool) bool {
+	want := KindPoorDownlink
+	if up {
+		want = KindPoorUplink
+	}
+	for _, f := range c.faults {
+		if f.Kind == want && f.ParticipantID == l.key() {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *call) injectSharedNetwork() bool {
 	r := c.r
 	if c.p2p {
@@ -335,7 +378,7 @@ func (c *call) injectSharedNetwork() bool {
 	length := uniform(r, math.Min(60, d), d)
 	from := common.from.Add(secs(uniform(r, 0, d-length)))
 	w := span{from, from.Add(secs(length))}
-	loss, jit, rtt := uniform(r, 0.03, 0.2), uniform(r, 10, 60), uniform(r, 0, 250)
+	loss, jit, rtt := uniform(r, 0.06, 0.2), uniform(r, 10, 60), uniform(r, 0, 250)
 	v := severity(loss, jit, rtt)
 	for _, l := range site {
 		l.eps = append(l.eps, episode{span: w, up: true, down: true, loss: loss, jit: jit, rtt: rtt})

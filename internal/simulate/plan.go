@@ -572,6 +572,9 @@ func (c *call) planMedia() {
 		if l.kind == kindVoIP && chance(r, 0.03) {
 			l.benignViewError = true
 		}
+		if l.kind == kindVoIP && l.dur() >= 45*time.Second && chance(r, 0.08) {
+			l.eps = append(l.eps, c.mildEpisode(l))
+		}
 	}
 }
 
@@ -591,18 +594,38 @@ func (c *call) finishTimes() {
 		}
 	}
 	// A later cause can shorten a leg that already carries one (the peer's
-	// drop ends a P2P call): a cause never outlasts its leg.
-	for i := range c.faults {
-		f := &c.faults[i]
+	// drop ends a P2P call): a cause never outlasts its leg, and one the
+	// leg ended too soon to show (a network cause with less than
+	// minNetworkCause left) was never really injected and is not labelled.
+	kept := c.faults[:0]
+	for _, f := range c.faults {
+		keep := true
 		for _, l := range c.legs {
-			if l.key() == f.ParticipantID && !l.rejoin && f.End.After(l.end) {
-				f.End = l.end
-				if f.Start.After(f.End) {
-					f.Start = f.End
-				}
+			if l.key() != f.ParticipantID || l.rejoin || !f.End.After(l.end) {
+				continue
+			}
+			f.End = l.end
+			if f.Start.After(f.End) {
+				f.Start = f.End
+			}
+			if networkCause(f.Kind) && f.End.Sub(f.Start) < minNetworkCause {
+				keep = false
 			}
 		}
+		if keep {
+			kept = append(kept, f)
+		}
 	}
+	c.faults = kept
+}
+
+// minNetworkCause is the shortest network cause that is labelled: two
+// media-stats buckets, the least in which degradation can be told from a
+// spike.
+const minNetworkCause = 20 * time.Second
+
+func networkCause(kind string) bool {
+	return kind == KindPoorUplink || kind == KindPoorDownlink || kind == KindSharedNetwork
 }
 
 const base64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -10,8 +10,10 @@
 // codes, surveys — is derived from that model. A poor uplink therefore
 // shows in the sender's outbound stats, in what the others receive from
 // that sender, and in the UFDs the SDK would raise, never as a copied
-// label. Healthy calls carry background noise (short one-bucket spikes)
-// that is not a fault, and some rows are missing, as in real exports.
+// label. Healthy calls carry background noise that is not a fault (short
+// one-bucket spikes, and stretches of mildly worse network below what a
+// user notices), and some rows are missing, as in real exports. Network
+// causes are labelled only when they are large enough to be noticed.
 //
 // Conventions the records follow, beyond the published schema:
 //   - In P2P calls no record carries a participantId: summary and

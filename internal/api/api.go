@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"calldiag/internal/callview"
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
@@ -139,8 +140,12 @@ func (h *Handler) wrap(fn handlerFunc) http.Handler {
 // become 500s (not found and bad cursors are recognised).
 func WriteError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
 	var ae *Error
+	var pe *callview.ParamError
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &pe):
+		ae = &Error{Status: http.StatusBadRequest, Kind: KindBadRequest, Message: pe.Error(),
+			Details: map[string]string{"parameter": pe.Name}}
 	case errors.Is(err, store.ErrNotFound):
 		ae = &Error{Status: http.StatusNotFound, Kind: KindNotFound, Message: "not found"}
 	case errors.Is(err, store.ErrBadCursor):

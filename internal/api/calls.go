@@ -2,10 +2,12 @@ package api
 
 import (
 	"net/http"
+
+	"calldiag/internal/callview"
 )
 
 func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
-	q, err := ParseCallQuery(r.URL.Query().Get, h.cfg.Now())
+	q, err := callview.ParseCallQuery(r.URL.Query().Get, h.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -18,7 +20,7 @@ func (h *Handler) listCalls(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getCall(w http.ResponseWriter, r *http.Request) error {
-	c, err := CallOverview(r.Context(), h.cfg.Store, r.PathValue("id"), h.cfg.Rules.Load())
+	c, err := callview.Overview(r.Context(), h.cfg.Store, r.PathValue("id"), h.cfg.Rules.Load())
 	if err != nil {
 		return notFound(err, "call", r.PathValue("id"))
 	}
@@ -27,7 +29,7 @@ func (h *Handler) getCall(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getTimeline(w http.ResponseWriter, r *http.Request) error {
-	q, err := ParseTimelineQuery(r.PathValue("id"), r.URL.Query().Get, h.cfg.Now())
+	q, err := callview.ParseTimelineQuery(r.PathValue("id"), r.URL.Query().Get, h.cfg.Now())
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/model"
 )
 
@@ -26,7 +26,7 @@ func (a *app) callCommand() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			c, err := api.CallOverview(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
+			c, err := callview.Overview(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
 			if err != nil {
 				return notFoundError(err, "call", args[0])
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/model"
 	"calldiag/internal/store"
 )
@@ -28,7 +28,7 @@ func (a *app) callsCommand() *cobra.Command {
 --until take RFC 3339 times or durations back from now (24h, 7d).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q, err := api.ParseCallQuery(func(n string) string { return *f[n] }, time.Now())
+			q, err := callview.ParseCallQuery(func(n string) string { return *f[n] }, time.Now())
 			if err != nil {
 				return &UsageError{Msg: err.Error()}
 			}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/store"
 )
@@ -33,7 +33,7 @@ rules with --rules FILE. Search filters and summaries reflect it at once.`,
 			defer st.Close()
 			ids := []string{strings.TrimSpace(callID)}
 			if since != "" {
-				t, err := api.ParseTime(since, time.Now())
+				t, err := callview.ParseTime(since, time.Now())
 				if err != nil {
 					return &UsageError{Msg: "--since: " + err.Error()}
 				}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/eval"
 	"calldiag/internal/model"
 	"calldiag/internal/simulate"
@@ -50,7 +50,7 @@ detection no cause explains.`,
 			}
 			defer st.Close()
 			rep, err := eval.Run(cmd.Context(), labels, rules, withMisses, func(ctx context.Context, id string) ([]model.Issue, error) {
-				res, err := api.DetectCall(ctx, st, id, rules)
+				res, err := callview.Issues(ctx, st, id, rules)
 				return res.Issues, notFoundError(err, "labelled call", id)
 			})
 			if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/store"
@@ -57,7 +57,7 @@ a recommendation. --rules FILE overrides thresholds (see calldiag rules).`,
 				return err
 			}
 			defer st.Close()
-			res, err := api.DetectCall(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
+			res, err := callview.Issues(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
 			if err != nil {
 				return notFoundError(err, "call", args[0])
 			}
@@ -73,7 +73,7 @@ a recommendation. --rules FILE overrides thresholds (see calldiag rules).`,
 	return cmd
 }
 
-func printIssues(w io.Writer, res api.CallIssues) {
+func printIssues(w io.Writer, res callview.CallIssues) {
 	rating := res.Rating
 	if res.RatingScore != nil {
 		rating += fmt.Sprintf(" (%.1f/5)", *res.RatingScore)

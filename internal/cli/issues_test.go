@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
 )
@@ -15,7 +15,7 @@ import (
 func TestIssuesOfACall(t *testing.T) {
 	db := t.TempDir()
 	ingestJSON(t, db, "testdata/p2p-call.jsonl")
-	var res api.CallIssues
+	var res callview.CallIssues
 	if err := json.Unmarshal([]byte(mustRun(t, "issues", p2pCall, "--db", db, "--json")), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRulesFile(t *testing.T) {
 	}
 	db := t.TempDir()
 	ingestJSON(t, db, "testdata/p2p-call.jsonl")
-	var res api.CallIssues
+	var res callview.CallIssues
 	json.Unmarshal([]byte(mustRun(t, "issues", p2pCall, "--db", db, "--json", "--rules", good)), &res)
 	for _, is := range res.Issues {
 		if is.Kind == "poor-stream" && strings.Contains(is.Rule, "stream.jitter") {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/simulate"
 )
 
@@ -31,7 +31,7 @@ give byte-identical output. --start defaults to 24 hours ago.`,
 			}
 			st := time.Now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
 			if start != "" {
-				t, err := api.ParseTime(start, time.Now())
+				t, err := callview.ParseTime(start, time.Now())
 				if err != nil {
 					return &UsageError{Msg: "--start: " + err.Error()}
 				}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/model"
 	"calldiag/internal/store"
 )
@@ -28,7 +28,7 @@ with --cursor. --kind takes a comma-separated list of operation, ufd, join,
 leave, survey, service, metric.`,
 		Args: exactArgs(1, "one CALL_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q, err := api.ParseTimelineQuery(strings.TrimSpace(args[0]), func(n string) string { return *f[n] }, time.Now())
+			q, err := callview.ParseTimelineQuery(strings.TrimSpace(args[0]), func(n string) string { return *f[n] }, time.Now())
 			if err != nil {
 				return &UsageError{Msg: err.Error()}
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"calldiag/internal/api"
+	"calldiag/internal/callview"
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
@@ -262,11 +263,11 @@ func TestIssuesEndpoint(t *testing.T) {
 	do(t, "POST", ts.URL+"/api/v1/ingest", "", fixture(t))
 	id := "c0ffee00-1111-4222-8333-444455556666"
 	status, body, _ := do(t, "GET", ts.URL+"/api/v1/calls/"+id+"/issues", "", nil)
-	var res api.CallIssues
+	var res callview.CallIssues
 	if err := json.Unmarshal(body, &res); err != nil || status != 200 {
 		t.Fatalf("issues: %d %s", status, body)
 	}
-	want, err := api.DetectCall(context.Background(), st, id, detect.DefaultRules())
+	want, err := callview.Issues(context.Background(), st, id, detect.DefaultRules())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package api
+package callview
 
 import (
 	"testing"
@@ -43,8 +43,8 @@ func TestParseCallQuery(t *testing.T) {
 	} {
 		if _, err := ParseCallQuery(params(bad), now); err == nil {
 			t.Errorf("%v accepted", bad)
-		} else if e, ok := err.(*Error); !ok || e.Status != 400 || e.Kind != KindBadRequest {
-			t.Errorf("%v: error %v is not a 400 bad_request", bad, err)
+		} else if e, ok := err.(*ParamError); !ok || e.Name == "" {
+			t.Errorf("%v: error %v is not a ParamError naming the parameter", bad, err)
 		}
 	}
 }

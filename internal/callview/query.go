@@ -1,4 +1,4 @@
-package api
+package callview
 
 import (
 	"fmt"
@@ -38,9 +38,18 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time nor a duration such as 24h or 7d", s)
 }
 
-func badParam(name string, err error) *Error {
-	return &Error{Status: 400, Kind: KindBadRequest, Message: fmt.Sprintf("invalid %s: %v", name, err),
-		Details: map[string]string{"parameter": name}}
+// ParamError is a filter parameter that cannot be what its name says.
+type ParamError struct {
+	Name string
+	Err  error
+}
+
+func (e *ParamError) Error() string { return fmt.Sprintf("invalid %s: %v", e.Name, e.Err) }
+
+func (e *ParamError) Unwrap() error { return e.Err }
+
+func badParam(name string, err error) *ParamError {
+	return &ParamError{Name: name, Err: err}
 }
 
 // ParseCallQuery builds a call search from the filters since, until, q,

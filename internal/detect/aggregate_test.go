@@ -2,6 +2,7 @@ package detect
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,6 +227,31 @@ func TestSeriesAttributionByDiagnostics(t *testing.T) {
 		in.Events = append(raised("a", "networkSendQuality", 100, 130), raised("b", "networkReceiveQuality", 20, 260)...)
 		got := streamIssues(Run(in, DefaultRules()))
 		want := []string{"poor-stream@a/uplink:a", "poor-stream@b/downlink:b"}
+		if !slices.Equal(got, want) {
+			t.Errorf("stream issues %v, want %v", got, want)
+		}
+	})
+	t.Run("participants whose clients report trouble both ways at once share a network", func(t *testing.T) {
+		in := group(func(r, s string) bool { return true })
+		for _, p := range []string{"a", "b", "c", "d"} {
+			in.Events = append(in.Events, raised(p, "networkSendQuality", 60, 130)...)
+			in.Events = append(in.Events, raised(p, "networkReceiveQuality", 60, 130)...)
+		}
+		got := streamIssues(Run(in, DefaultRules()))
+		if len(got) == 0 {
+			t.Fatal("no stream issues")
+		}
+		for _, is := range got {
+			if !strings.Contains(is, "/shared-network:") {
+				t.Errorf("%s is not blamed on a shared network", is)
+			}
+		}
+	})
+	t.Run("two downlinks failing at once are two problems", func(t *testing.T) {
+		in := group(func(r, s string) bool { return r == "b" || r == "c" })
+		in.Events = append(raised("b", "networkReceiveQuality", 60, 130), raised("c", "networkReceiveQuality", 60, 130)...)
+		got := streamIssues(Run(in, DefaultRules()))
+		want := []string{"poor-stream@b/downlink:b", "poor-stream@c/downlink:c"}
 		if !slices.Equal(got, want) {
 			t.Errorf("stream issues %v, want %v", got, want)
 		}

@@ -163,6 +163,16 @@ func (d *run) series() {
 		gain[i] = len(pairsOf(c))
 		byPID[c.pid] = append(byPID[c.pid], i)
 	}
+	// bonus favours a candidate its own client's diagnostics support.
+	bonus := make([]float64, len(cands))
+	if len(quality) > 0 {
+		for i, c := range cands {
+			if c.up && ufdRaised(quality, c.pid, ufdSendQuality, poorWindow(c)) ||
+				c.down && ufdRaised(quality, c.pid, ufdReceiveQuality, poorWindow(c)) {
+				bonus[i] = 0.25
+			}
+		}
+	}
 	covered := map[pair]bool{}
 	taken := map[string]bool{}
 	var chosen []*blame
@@ -181,10 +191,7 @@ func (d *run) series() {
 			} else if c.up && measuresOut[c.pid] {
 				g -= 0.5
 			}
-			if c.up && ufdRaised(quality, c.pid, ufdSendQuality, poorWindow(c)) ||
-				c.down && ufdRaised(quality, c.pid, ufdReceiveQuality, poorWindow(c)) {
-				g += 0.25
-			}
+			g += bonus[i]
 			if g > bestGain {
 				best, bestGain = i, g
 			}
@@ -266,45 +273,60 @@ func (d *run) series() {
 		e.consumed = true
 	}
 	chosen = mergeBlames(chosen)
-	// Sending sides degrading at overlapping times, each while its own
-	// receiving side was in trouble too, share a network problem: they,
-	// and anything blamed on them then, are one group. Two uplinks that
-	// fail at once while both receive well are two problems, and in a P2P
-	// call the two ends see one path, so there is no group to find.
+	// Participants degrading at overlapping times in both directions —
+	// each side found in the media stats or reported by the participant's
+	// own client — share a network problem: they, and anything blamed on
+	// them then, are one group. Two uplinks (or two downlinks) that fail
+	// at once while the other direction is fine are two problems, and in
+	// a P2P call the two ends see one path, so there is no group to find.
 	sharing := func(b *blame) bool {
-		return b.up && !p2p && (b.down || ufdRaised(quality, b.pid, ufdReceiveQuality, b.window))
+		return !p2p && (b.up || ufdRaised(quality, b.pid, ufdSendQuality, b.window)) &&
+			(b.down || ufdRaised(quality, b.pid, ufdReceiveQuality, b.window))
 	}
 	var group []string
-	inGroup := map[string]bool{}
-	var groupWindow span
-	for i, a := range chosen {
-		for j, b := range chosen {
-			if i != j && sharing(a) && sharing(b) && a.pid != b.pid && a.window.overlaps(b.window, 0) {
-				if !inGroup[a.pid] {
-					inGroup[a.pid] = true
-					group = append(group, a.pid)
+	// regroup finds the group among the findings so far and names each
+	// finding's culprit.
+	regroup := func() {
+		group = nil
+		inGroup := map[string]bool{}
+		var groupWindow span
+		for i, a := range chosen {
+			for j, b := range chosen {
+				if i != j && sharing(a) && sharing(b) && a.pid != b.pid && a.window.overlaps(b.window, 0) {
+					if !inGroup[a.pid] {
+						inGroup[a.pid] = true
+						group = append(group, a.pid)
+					}
+					if groupWindow.from.IsZero() {
+						groupWindow = a.window
+					}
+					groupWindow = groupWindow.union(a.window)
+					break
 				}
-				if groupWindow.from.IsZero() {
-					groupWindow = a.window
-				}
-				groupWindow = groupWindow.union(a.window)
-				break
+			}
+		}
+		slices.Sort(group)
+		for _, b := range chosen {
+			switch {
+			case inGroup[b.pid] && b.window.overlaps(groupWindow, 0):
+				b.culprit = model.CulpritSharedNetwork
+			case b.culprit == model.CulpritSharedNetwork:
+				b.culprit = ""
+			}
+			if b.culprit != "" {
+				continue
+			}
+			switch {
+			case b.up && b.down:
+				b.culprit = model.CulpritPath
+			case b.up:
+				b.culprit = model.CulpritUplink
+			default:
+				b.culprit = model.CulpritDownlink
 			}
 		}
 	}
-	slices.Sort(group)
-	for _, b := range chosen {
-		switch {
-		case inGroup[b.pid] && b.window.overlaps(groupWindow, 0):
-			b.culprit = model.CulpritSharedNetwork
-		case b.up && b.down:
-			b.culprit = model.CulpritPath
-		case b.up:
-			b.culprit = model.CulpritUplink
-		default:
-			b.culprit = model.CulpritDownlink
-		}
-	}
+	regroup()
 	// A sending side explains, in its window, what others received from it
 	// and others' mixed (sender-less) incoming streams; a shared problem
 	// also explains its members' own incoming media. An incoming interval
@@ -348,6 +370,8 @@ func (d *run) series() {
 		e.consumed = true
 	}
 	chosen = mergeBlames(chosen)
+	// Findings of the receiving sides may complete a group.
+	regroup()
 	for _, b := range chosen {
 		d.addBlame(b, group)
 	}

@@ -49,6 +49,7 @@ func listPackages(t *testing.T) []pkg {
 var allowed = map[string][]string{
 	"calldiag/internal/model":           {},
 	"calldiag/internal/catalog":         {"model"},
+	"calldiag/internal/chart":           {"model"},
 	"calldiag/internal/ingest":          {"model"},
 	"calldiag/internal/ingest/acs":      {"ingest", "model", "catalog"},
 	"calldiag/internal/store":           {"model"},

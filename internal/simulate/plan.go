@@ -251,7 +251,7 @@ func (c *call) plan() {
 	c.id = guid(r)
 	t0 := c.g.cfg.Start.Add(secs(r.Float64() * 86400))
 	dur := clamp(lognormal(r, 600, 0.7), 60, 3600)
-	c.p2p = chance(r, 0.30)
+	c.p2p = chance(r, 0.30) && c.g.cfg.GroupSize <= 0
 	if c.p2p {
 		c.planP2P(t0, dur)
 	} else {
@@ -299,6 +299,9 @@ func (c *call) planP2P(t0 time.Time, dur float64) {
 func (c *call) planGroup(t0 time.Time, dur float64) {
 	r := c.r
 	n := groupSize(r)
+	if c.g.cfg.GroupSize > 0 {
+		n = c.g.cfg.GroupSize
+	}
 	if chance(r, 0.12) {
 		c.thread = "19:meeting_" + base64ish(r, 48) + "@thread.v2"
 	}

@@ -62,6 +62,10 @@ type Config struct {
 	// a leading slash). Empty means DefaultResource. About 5% of calls also
 	// involve a second resource in the same resource group.
 	Resource string
+	// GroupSize, when above zero, makes every call a group call of exactly
+	// this many participants (for benchmarks of large calls); zero draws
+	// call types and sizes as real traffic has them.
+	GroupSize int
 }
 
 // DefaultResource is the ACS resource used when Config.Resource is empty.
@@ -187,6 +191,9 @@ func newGenerator(cfg Config) (*generator, error) {
 	}
 	if cfg.Start.IsZero() {
 		return nil, errors.New("simulate: start time is not set")
+	}
+	if cfg.GroupSize < 0 || cfg.GroupSize == 1 || cfg.GroupSize > 1000 {
+		return nil, fmt.Errorf("simulate: group size %d is not 0 (drawn) or from 2 to 1000", cfg.GroupSize)
 	}
 	if cfg.Start.Year() < 2000 || cfg.Start.Year() > 9000 {
 		return nil, fmt.Errorf("simulate: start time %s is out of range", cfg.Start.Format(time.RFC3339))

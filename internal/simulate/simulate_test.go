@@ -601,3 +601,33 @@ func TestWriteReportsDiskErrors(t *testing.T) {
 		t.Error("labels.json written by a failed run")
 	}
 }
+
+func TestGroupSize(t *testing.T) {
+	cfg := Config{Calls: 3, Seed: 9, Start: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), GroupSize: 40}
+	g, err := newGenerator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < cfg.Calls; i++ {
+		c := &call{g: g, r: callRand(cfg.Seed, i), idx: i}
+		c.plan()
+		if c.p2p {
+			t.Fatalf("call %d is P2P", i)
+		}
+		n := 0
+		for _, l := range c.legs {
+			if !l.rejoin {
+				n++
+			}
+		}
+		if n != 40 {
+			t.Errorf("call %d has %d participants, want 40", i, n)
+		}
+	}
+	for _, bad := range []int{-1, 1, 1001} {
+		cfg.GroupSize = bad
+		if _, err := newGenerator(cfg); err == nil {
+			t.Errorf("group size %d accepted", bad)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type Reader interface {
 	Call(ctx context.Context, id string) (model.Call, error)
 	Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeline, error)
 	Record(ctx context.Context, id string) (store.StoredRecord, error)
+	Facets(ctx context.Context) (store.Facets, error)
 }
 
 // Error kinds of the error envelope.
@@ -117,6 +118,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/calls/{id}/timeline", h.wrap(h.getTimeline))
 	mux.Handle("GET /api/v1/calls/{id}/issues", h.wrap(h.getIssues))
 	mux.Handle("GET /api/v1/records/{id}", h.wrap(h.getRecord))
+	mux.Handle("GET /api/v1/facets", h.wrap(h.getFacets))
 	mux.Handle("POST /api/v1/ingest", h.wrap(h.postIngest))
 	mux.Handle("/api/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Kind: KindNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path}

@@ -54,7 +54,10 @@ func badParam(name string, err error) *ParamError {
 
 // ParseCallQuery builds a call search from the filters since, until, q,
 // sort, order, limit, cursor, issue (comma-separated kinds), severity (that
-// severity or worse), has-issues, quality and rating.
+// severity or worse), has-issues, quality, rating, call-type (P2P or
+// Group), endpoint-type, sdk, os (an OS family, see model.OSFamilies) and
+// resource. Enumerated values are accepted in any case and passed on in
+// their canonical spelling; free text is trimmed.
 func ParseCallQuery(get Params, now time.Time) (store.CallQuery, error) {
 	var q store.CallQuery
 	var err error
@@ -111,6 +114,16 @@ func ParseCallQuery(get Params, now time.Time) (store.CallQuery, error) {
 	if q.Rating, err = oneOf("rating", get("rating"), "Good", "Average", "Poor", "Unknown"); err != nil {
 		return q, err
 	}
+	if q.CallType, err = oneOf("call-type", strings.TrimSpace(get("call-type")),
+		string(model.CallTypeP2P), string(model.CallTypeGroup)); err != nil {
+		return q, err
+	}
+	if q.OS, err = oneOf("os", strings.TrimSpace(get("os")), model.OSFamilies()...); err != nil {
+		return q, err
+	}
+	q.EndpointType = strings.TrimSpace(get("endpoint-type"))
+	q.SDK = strings.TrimSpace(get("sdk"))
+	q.Resource = strings.TrimSpace(get("resource"))
 	return q, nil
 }
 

@@ -1,6 +1,7 @@
 package callview
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -61,5 +62,47 @@ func TestParseTimelineQuery(t *testing.T) {
 	}
 	if _, err := ParseTimelineQuery("c1", get(map[string]string{"limit": "50001"}), now); err == nil {
 		t.Error("limit above the maximum accepted")
+	}
+}
+
+func TestParseCallQueryFacets(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		params map[string]string
+		want   store.CallQuery
+		bad    string // the parameter the error must name; "" when valid
+	}{
+		{"none", map[string]string{}, store.CallQuery{}, ""},
+		{"call type canonical", map[string]string{"call-type": "p2p"}, store.CallQuery{CallType: "P2P"}, ""},
+		{"call type group", map[string]string{"call-type": " GROUP "}, store.CallQuery{CallType: "Group"}, ""},
+		{"os canonical", map[string]string{"os": "MACOS"}, store.CallQuery{OS: "macOS"}, ""},
+		{"os other", map[string]string{"os": "other"}, store.CallQuery{OS: "Other"}, ""},
+		{"free text trimmed", map[string]string{"endpoint-type": " pstn ", "sdk": " 1.30.1 ", "resource": " /SUBSCRIPTIONS/x "},
+			store.CallQuery{EndpointType: "pstn", SDK: "1.30.1", Resource: "/SUBSCRIPTIONS/x"}, ""},
+		{"all together", map[string]string{"call-type": "Group", "endpoint-type": "VoIP", "sdk": "2.11.0.1", "os": "android", "resource": "/r", "quality": "poor"},
+			store.CallQuery{CallType: "Group", EndpointType: "VoIP", SDK: "2.11.0.1", OS: "Android", Resource: "/r", Quality: "Poor"}, ""},
+		{"unknown call type", map[string]string{"call-type": "conference"}, store.CallQuery{}, "call-type"},
+		{"unknown os", map[string]string{"os": "Darwin"}, store.CallQuery{}, "os"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := ParseCallQuery(func(k string) string { return tc.params[k] }, now)
+			if tc.bad != "" {
+				var pe *ParamError
+				if !errors.As(err, &pe) || pe.Name != tc.bad {
+					t.Fatalf("error %v, want a ParamError naming %s", err, tc.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.CallType != tc.want.CallType || q.EndpointType != tc.want.EndpointType || q.SDK != tc.want.SDK ||
+				q.OS != tc.want.OS || q.Resource != tc.want.Resource || q.Quality != tc.want.Quality {
+				t.Errorf("got call-type %q endpoint-type %q sdk %q os %q resource %q quality %q, want %+v",
+					q.CallType, q.EndpointType, q.SDK, q.OS, q.Resource, q.Quality, tc.want)
+			}
+		})
 	}
 }

@@ -25,7 +25,9 @@ func (a *app) callsCommand() *cobra.Command {
 
 --q matches a call id, participant id, endpoint id or identifier exactly
 (case-insensitive), or as a prefix of at least 8 characters. --since and
---until take RFC 3339 times or durations back from now (24h, 7d).`,
+--until take RFC 3339 times or durations back from now (24h, 7d).
+--endpoint-type, --sdk and --os keep calls with at least one such
+participant; they and --resource ignore case.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q, err := callview.ParseCallQuery(func(n string) string { return *f[n] }, time.Now())
@@ -65,6 +67,11 @@ func (a *app) callsCommand() *cobra.Command {
 		{"has-issues", "true: only calls with an issue of severity warning or worse"},
 		{"quality", "only calls of this quality: Good, Poor, Unknown"},
 		{"rating", "only calls of this rating: Good, Average, Poor, Unknown"},
+		{"call-type", "only calls of this type: P2P or Group"},
+		{"endpoint-type", "only calls with a participant of this endpoint type: VoIP, PSTN, Bot, Teams, Unknown, ..."},
+		{"sdk", "only calls with a participant of this SDK version"},
+		{"os", "only calls with a participant on this OS: Windows, macOS, iOS, Android, Linux, ChromeOS, Other"},
+		{"resource", "only calls with records from this ACS resource id"},
 	} {
 		f[def.name] = fl.String(def.name, "", def.usage)
 	}

@@ -46,6 +46,11 @@ type Store interface {
 	Detection(ctx context.Context, callID string) (Detection, error)
 	// Stats returns store-wide counts.
 	Stats(ctx context.Context) (Stats, error)
+	// Facets returns the values the call type, endpoint type, SDK, OS and
+	// resource filters of CallQuery can take in the stored calls, with the
+	// number of calls that have each. It is cheap however many calls there
+	// are: the counts are kept up to date by Append.
+	Facets(ctx context.Context) (Facets, error)
 	// Close releases the store.
 	Close() error
 }
@@ -93,6 +98,21 @@ type CallQuery struct {
 	// Unknown) or rating (Good, Average, Poor, Unknown) is this.
 	Quality string
 	Rating  string
+	// CallType keeps calls of this type, P2P or Group, spelt exactly so.
+	CallType string
+	// EndpointType keeps calls with at least one participant of this
+	// endpoint type (a model.EndpointType such as VoIP, PSTN, Bot, Teams or
+	// Unknown; case-insensitive).
+	EndpointType string
+	// SDK keeps calls with at least one participant of this SDK version
+	// (case-insensitive).
+	SDK string
+	// OS keeps calls with at least one participant of this operating-system
+	// family, as model.OSFamily names it (case-insensitive).
+	OS string
+	// Resource keeps calls with a record from this ACS resource, one of
+	// the call's model.CallSummary.ResourceIDs (case-insensitive).
+	Resource string
 	// Since and Until bound the call start time (inclusive since, exclusive until); zero means unbounded.
 	Since, Until time.Time
 	// Q matches, case-insensitively, a call id, participant id, endpoint id or
@@ -106,6 +126,24 @@ type CallQuery struct {
 	Limit int
 	// Cursor continues a previous page.
 	Cursor string
+}
+
+// Facets are the values of the search filters that stored calls have.
+// Each list is sorted by Calls, most first, then by Value. Endpoint types
+// and OS families are spelt as model names them, SDK versions and resource
+// ids in lower case.
+type Facets struct {
+	CallTypes     []FacetValue `json:"callTypes"`
+	EndpointTypes []FacetValue `json:"endpointTypes"`
+	SDKs          []FacetValue `json:"sdks"`
+	OSes          []FacetValue `json:"oses"`
+	Resources     []FacetValue `json:"resources"`
+}
+
+// FacetValue is one value of a filter and the number of calls that have it.
+type FacetValue struct {
+	Value string `json:"value"`
+	Calls int    `json:"calls"`
 }
 
 // CallPage is one page of a call search.

@@ -51,6 +51,7 @@ type writerCache struct {
 	names   map[string]int64
 	series  map[seriesKey]int64
 	clients map[clientKey]string
+	facets  map[facetRow]int64
 }
 
 func (c *writerCache) reset() {
@@ -58,6 +59,7 @@ func (c *writerCache) reset() {
 	c.names = make(map[string]int64)
 	c.series = make(map[seriesKey]int64)
 	c.clients = make(map[clientKey]string)
+	c.facets = make(map[facetRow]int64)
 }
 
 func mergeCache[K comparable, V any](dst, src map[K]V) map[K]V {
@@ -133,6 +135,7 @@ type appender struct {
 	newNames   map[string]int64
 	newSeries  map[seriesKey]int64
 	newClients map[clientKey]string
+	newFacets  map[facetRow]int64
 
 	calls   map[int64]*callState
 	parts   map[partKey]*partState
@@ -140,6 +143,9 @@ type appender struct {
 	clients map[clientKey]string
 	orphans map[string]*orphanTouch
 	touched map[string]struct{}
+	// orphanCalls are the calls whose unlinked operations may have changed
+	// (cid to id), which touchOrphanCalls finds.
+	orphanCalls map[int64]string
 
 	stmts                 map[string]*sql.Stmt
 	events                *bulkInsert
@@ -172,6 +178,8 @@ func newAppender(db *DB, tx *sql.Tx) *appender {
 		stmts:      make(map[string]*sql.Stmt),
 		points:     make(map[pointKey][]point),
 	}
+	a.orphanCalls = make(map[int64]string)
+	a.newFacets = make(map[facetRow]int64)
 	a.events = a.bulk(eventsSpec)
 	return a
 }
@@ -190,6 +198,7 @@ func (a *appender) publish() {
 	c.names = mergeCache(c.names, a.newNames)
 	c.series = mergeCache(c.series, a.newSeries)
 	c.clients = mergeCache(c.clients, a.newClients)
+	c.facets = mergeCache(c.facets, a.newFacets)
 }
 
 func (a *appender) touchedIDs() []string {
@@ -247,6 +256,9 @@ func (a *appender) run(ctx context.Context, batch []model.Record) error {
 		return err
 	}
 	if err := a.touchOrphanCalls(ctx); err != nil {
+		return err
+	}
+	if err := a.writeFacets(ctx); err != nil {
 		return err
 	}
 	if err := a.writeCounters(ctx); err != nil {
@@ -379,7 +391,7 @@ func (a *appender) loadCall(ctx context.Context, id string) error {
 const participantCols = `cid, pid, grp, client, diag, d_etype, endpoint, identifier,
 	ua, ua_ns, ua_rid, sdk, sdk_ns, sdk_rid, resources,
 	s_final, s_ver, s_ns, s_rid, s_res, s_call_start, s_call_end, s_start, s_end,
-	s_call_type, s_etype, s_teams, s_data`
+	s_call_type, s_etype, s_teams, s_sdk, s_os, s_data`
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -404,12 +416,12 @@ func scanParticipants(rows *sql.Rows) ([]*partState, error) {
 		var resources string
 		var final, ver, sns, callStart, start sql.NullInt64
 		var callEnd, end sql.NullInt64
-		var rid, res, callType, etype, teams sql.NullString
+		var rid, res, callType, etype, teams, sdk, osVersion sql.NullString
 		var data []byte
 		err := rows.Scan(&p.cid, &p.pid, &grp, &client, &diag, &p.dEtype, &p.endpoint, &p.identifier,
 			&p.ua, &p.uaNS, &p.uaRID, &p.sdk, &p.sdkNS, &p.sdkRID, &resources,
 			&final, &ver, &sns, &rid, &res, &callStart, &callEnd, &start, &end,
-			&callType, &etype, &teams, &data)
+			&callType, &etype, &teams, &sdk, &osVersion, &data)
 		if err != nil {
 			return nil, fmt.Errorf("load participants: %w", err)
 		}
@@ -428,6 +440,8 @@ func scanParticipants(rows *sql.Rows) ([]*partState, error) {
 				callType:  callType.String,
 				etype:     etype.String,
 				teams:     teams.String,
+				sdk:       sdk.String,
+				os:        osVersion.String,
 				data:      data,
 			}
 		}
@@ -796,9 +810,9 @@ func (a *appender) writeParticipants(ctx context.Context) error {
 			p.ua, p.uaNS, p.uaRID, p.sdk, p.sdkNS, p.sdkRID, strings.Join(p.resources, "\n")}
 		if s := p.sum; s != nil {
 			args = append(args, boolInt(s.final), s.ver, s.ns, s.rid, s.res, s.callStart, s.callEnd, s.start, s.end,
-				s.callType, s.etype, s.teams, s.data)
+				s.callType, s.etype, s.teams, s.sdk, s.os, s.data)
 		} else {
-			args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+			args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 		}
 		if _, err := a.exec(ctx, qWriteParticipant, args...); err != nil {
 			return fmt.Errorf("write participant %s: %w", p.pid, err)
@@ -860,6 +874,7 @@ func (a *appender) writeCalls(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("write call %s: %w", c.id, err)
 		}
+		c.callType = row.callType
 	}
 	return nil
 }
@@ -903,12 +918,14 @@ func (a *appender) touchOrphanCalls(ctx context.Context) error {
 			// that were attached to another of its calls.
 			for _, c := range cands {
 				a.touched[c.id] = struct{}{}
+				a.orphanCalls[c.cid] = c.id
 			}
 			continue
 		}
 		for _, t := range o.times {
 			if i := chooseCall(t, cands); i >= 0 {
 				a.touched[cands[i].id] = struct{}{}
+				a.orphanCalls[cands[i].cid] = cands[i].id
 			}
 		}
 	}

@@ -166,6 +166,14 @@ func BenchmarkSearch(b *testing.B) {
 		{"has-issues+since", store.CallQuery{HasIssues: true, Since: base.Add(30 * time.Minute)}},
 		{"min-critical/participants", store.CallQuery{MinSeverity: model.SeverityCritical, Sort: store.SortParticipants}},
 		{"rating+quality+kind", store.CallQuery{Rating: "Good", Quality: "Poor", IssueKinds: []string{"jitter"}}},
+		{"endpoint/common", store.CallQuery{EndpointType: "VoIP"}},
+		{"endpoint/pstn", store.CallQuery{EndpointType: "PSTN"}},
+		{"call-type/group/duration", store.CallQuery{CallType: "Group", Sort: store.SortDuration}},
+		{"os/rare", store.CallQuery{OS: "Linux"}},
+		{"sdk/common+since", store.CallQuery{SDK: "2.11.0.1", Since: base.Add(30 * time.Minute)}},
+		{"resource/rare", store.CallQuery{Resource: synthRare}},
+		{"resource+os+endpoint", store.CallQuery{Resource: synthResource, OS: "Windows", EndpointType: "VoIP"}},
+		{"os/common+quality", store.CallQuery{OS: "Android", Quality: "Good"}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {

@@ -11,8 +11,27 @@ import (
 	"calldiag/internal/store"
 )
 
+// Resources of the synthetic calls: most come from the first, a few from a
+// rare one.
+const (
+	synthResource = "/subscriptions/s/resourcegroups/rg/providers/microsoft.communication/communicationservices/acs"
+	synthOther    = "/subscriptions/s/resourcegroups/rg/providers/microsoft.communication/communicationservices/acs-eu"
+	synthRare     = "/subscriptions/t/resourcegroups/lab/providers/microsoft.communication/communicationservices/acs-lab"
+)
+
+// synthSDKs and synthOSes are the SDK and OS versions of synthetic legs,
+// the last of each rare.
+var (
+	synthSDKs = []string{"1.30.1", "1.32.1.0_stable", "2.11.0.1", "1.19.2.2_beta"}
+	synthOSes = []string{"Windows 10.0.19045 Arch: x64", "Darwin Kernel Version 23.4.0: Fri Mar 15 00:10:42 PDT 2024",
+		"Android 13.0; Manufacturer: samsung", "Linux 6.5.0-41-generic Arch: x64"}
+)
+
 // summaryOnly makes n calls of one or two summary legs each, an hour apart
-// divided by n, with participant ids that share long prefixes.
+// divided by n, with participant ids that share long prefixes. Their facets
+// are skewed the way real ones are: mostly Group calls of VoIP legs from
+// one resource, with a few P2P calls, PSTN and bot legs, other resources
+// and rare SDK and OS versions.
 func summaryOnly(n int, base time.Time) []model.Record {
 	recs := make([]model.Record, 0, 2*n)
 	for i := range n {
@@ -20,17 +39,41 @@ func summaryOnly(n int, base time.Time) []model.Record {
 		start := base.Add(time.Duration(i) * time.Hour / time.Duration(n))
 		dur := float64(30 + i%600)
 		legs := 1 + i%2
+		callType := model.CallTypeGroup
+		if i%7 == 0 {
+			callType = model.CallTypeP2P
+		}
+		res := synthResource
+		switch {
+		case i%97 == 0:
+			res = synthRare
+		case i%4 == 0:
+			res = synthOther
+		}
 		for l := range legs {
 			pid := fmt.Sprintf("participant-%08d-%d", i, l)
+			etype := model.EndpointVoIP
+			switch {
+			case l == 1 && i%5 == 0:
+				etype = model.EndpointPSTN
+			case l == 1 && i%11 == 0:
+				etype = model.EndpointBot
+			}
+			k := (i + l) % 10
+			sdk, osVersion := synthSDKs[min(k/3, 2)], synthOSes[min(k/3, 2)]
+			if i%89 == 0 {
+				sdk, osVersion = synthSDKs[3], synthOSes[3]
+			}
 			recs = append(recs, model.Record{
 				ID: fmt.Sprintf("rec-%08d-%d", i, l), Category: model.CatCallSummary, CallID: call,
-				Resource: "/subscriptions/s/resourcegroups/rg/providers/microsoft.communication/communicationservices/acs",
+				Resource: res,
 				Time:     start.Add(time.Duration(dur) * time.Second), Known: true,
 				Raw: []byte(fmt.Sprintf(`{"correlationId":%q,"participantId":%q}`, call, pid)),
 				Participant: &model.ParticipantRow{
 					ParticipantID: pid, RawParticipantID: pid, EndpointID: "endpoint-" + pid,
-					Identifier: fmt.Sprintf("8:acs:user-%08d", i%5000), EndpointType: model.EndpointVoIP,
-					CallStartTime: start, CallDuration: &dur, CallType: model.CallTypeGroup,
+					Identifier: fmt.Sprintf("8:acs:user-%08d", i%5000), EndpointType: etype,
+					SDKVersion: sdk, OSVersion: osVersion,
+					CallStartTime: start, CallDuration: &dur, CallType: callType,
 					StartTime: start, Duration: &dur,
 				},
 			})
@@ -141,8 +184,54 @@ func TestSearchUsesIndexes(t *testing.T) {
 		withUntil.q.Since, withUntil.q.Until = base.Add(time.Minute), base.Add(50*time.Minute)
 		filters = append(filters, withSince, withQ, withUntil)
 	}
+	// Every facet filter alone, several together, and each with since, q
+	// and the detection filters.
+	facets := []struct {
+		name string
+		q    store.CallQuery
+	}{
+		{"call type p2p", store.CallQuery{CallType: "P2P"}},
+		{"call type group", store.CallQuery{CallType: "Group"}},
+		{"endpoint pstn", store.CallQuery{EndpointType: "pstn"}},
+		{"endpoint voip", store.CallQuery{EndpointType: "VoIP"}},
+		{"sdk rare", store.CallQuery{SDK: "1.19.2.2_BETA"}},
+		{"sdk common", store.CallQuery{SDK: "1.30.1"}},
+		{"os rare", store.CallQuery{OS: "Linux"}},
+		{"os common", store.CallQuery{OS: "windows"}},
+		{"resource rare", store.CallQuery{Resource: synthRare}},
+		{"resource common", store.CallQuery{Resource: strings.ToUpper(synthResource)}},
+		{"unknown value", store.CallQuery{SDK: "no-such-sdk"}},
+		{"all facets", store.CallQuery{CallType: "Group", EndpointType: "PSTN", SDK: "2.11.0.1", OS: "Android", Resource: synthResource}},
+		{"common facets", store.CallQuery{CallType: "Group", EndpointType: "VoIP", OS: "Windows"}},
+	}
+	for _, f := range facets {
+		filters = append(filters, f)
+		for _, with := range []struct {
+			name string
+			add  func(q *store.CallQuery)
+		}{
+			{"since", func(q *store.CallQuery) { q.Since = base.Add(time.Minute) }},
+			{"since+until", func(q *store.CallQuery) { q.Since, q.Until = base.Add(time.Minute), base.Add(50*time.Minute) }},
+			{"q", func(q *store.CallQuery) { q.Q = "participant-0000012" }},
+			{"kind", func(q *store.CallQuery) { q.IssueKinds = []string{"jitter"} }},
+			{"quality", func(q *store.CallQuery) { q.Quality = "Poor" }},
+			{"has issues+since", func(q *store.CallQuery) { q.HasIssues, q.Since = true, base.Add(time.Minute) }},
+			{"every filter", func(q *store.CallQuery) {
+				q.IssueKinds, q.MinSeverity, q.Rating, q.Q = []string{"drop"}, model.SeverityWarning, "Good", "8:acs:user-0000"
+				q.Since, q.Until = base.Add(time.Minute), base.Add(50*time.Minute)
+			}},
+		} {
+			g := f
+			g.name += "+" + with.name
+			with.add(&g.q)
+			filters = append(filters, g)
+		}
+	}
 	// The detector itself must notice a scan.
 	if plan := explain(t, db, "SELECT id FROM calls WHERE call_type = ?", []any{"P2P"}); !fullScan(plan[0]) {
+		t.Fatalf("fullScan does not flag %q", plan)
+	}
+	if plan := explain(t, db, "SELECT count(*) FROM facets f WHERE f.cid % 2 = ?", []any{0}); !fullScan(plan[0]) {
 		t.Fatalf("fullScan does not flag %q", plan)
 	}
 	for _, analyzed := range []bool{false, true} {
@@ -161,6 +250,11 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 	q    store.CallQuery
 }, cursors map[string]string, analyzed bool) {
 	ctx := context.Background()
+	st, err := db.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := st.Calls
 	for _, f := range filters {
 		for _, sort := range []string{store.SortStart, store.SortDuration, store.SortParticipants} {
 			for _, asc := range []bool{false, true} {
@@ -181,19 +275,33 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 						}
 						q.Cursor = c
 					}
-					pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q)
-					if err != nil {
-						t.Fatalf("%s: %v", name, err)
-					}
-					for _, stmt := range []struct {
-						sql  string
-						args []any
-					}{{pageSQL, pageArgs}, {totalSQL, totalArgs}} {
-						plan := explain(t, db, stmt.sql, stmt.args)
-						for _, line := range plan {
-							if fullScan(line) {
-								t.Errorf("%s: full scan %q in plan of %s\n%s", name, line, stmt.sql, strings.Join(plan, "\n"))
+					// Each facet filter either drives the search (a rare value)
+					// or is probed call by call (a common one); check both.
+					for _, mode := range []struct {
+						name  string
+						count int
+					}{{"rare", 1}, {"common", calls}} {
+						var facets []facetCond
+						for _, f := range facetFilters(q) {
+							facets = append(facets, facetCond{facetRow: f, vid: 1, calls: mode.count})
+						}
+						pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q, facets, calls)
+						if err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						for _, stmt := range []struct {
+							sql  string
+							args []any
+						}{{pageSQL, pageArgs}, {totalSQL, totalArgs}} {
+							plan := explain(t, db, stmt.sql, stmt.args)
+							for _, line := range plan {
+								if fullScan(line) {
+									t.Errorf("%s/%s facets: full scan %q in plan of %s\n%s", name, mode.name, line, stmt.sql, strings.Join(plan, "\n"))
+								}
 							}
+						}
+						if len(facets) == 0 {
+							break
 						}
 					}
 					if _, err := db.SearchCalls(ctx, q); err != nil {
@@ -205,12 +313,19 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 	}
 }
 
-// fullScan reports a plan step that reads a whole table without an index.
+// fullScan reports a plan step that reads a whole table without an index,
+// or any of the facets table (f is the alias the facet probes give it),
+// which a search only ever looks values up in.
 func fullScan(detail string) bool {
-	for _, table := range []string{"calls", "keys", "call_issues"} {
-		if strings.HasPrefix(detail, "SCAN "+table) && !strings.Contains(detail, " USING ") {
-			return true
-		}
+	w := strings.Fields(detail)
+	if len(w) < 2 || w[0] != "SCAN" {
+		return false
+	}
+	switch w[1] {
+	case "facets", "f":
+		return true
+	case "calls", "keys", "call_issues":
+		return !strings.Contains(detail, " USING ")
 	}
 	return false
 }

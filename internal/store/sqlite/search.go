@@ -74,7 +74,8 @@ func decodeCallCursor(s, sort string, asc bool) (callCursor, any, error) {
 // starts with p (0xff never occurs in UTF-8).
 func prefixEnd(p string) string { return p + "\xff" }
 
-// callFilter builds the WHERE clause shared by the page and the total.
+// callFilter builds the WHERE clause shared by the page and the total,
+// apart from the facet filters (see facetSQL).
 func callFilter(q store.CallQuery) (string, []any, error) {
 	var conds []string
 	var args []any
@@ -144,8 +145,11 @@ func issueKinds(in []string) []string {
 	return out
 }
 
-// searchSQL returns the page query and the total query with their arguments.
-func searchSQL(q store.CallQuery) (page string, pageArgs []any, total string, totalArgs []any, err error) {
+// searchSQL returns the page query and the total query with their
+// arguments. facets are q's facet filters with the number of calls that
+// have each value, and calls is the number of calls in the store: they
+// decide how each facet filter is applied.
+func searchSQL(q store.CallQuery, facets []facetCond, calls int) (page string, pageArgs []any, total string, totalArgs []any, err error) {
 	col, err := sortColumn(q.Sort)
 	if err != nil {
 		return "", nil, "", nil, err
@@ -158,11 +162,27 @@ func searchSQL(q store.CallQuery) (page string, pageArgs []any, total string, to
 	if err != nil {
 		return "", nil, "", nil, err
 	}
-	total = "SELECT count(*) FROM calls"
-	if where != "" {
-		total += " WHERE " + where
+	others := where != ""
+	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
+	probing := false
+	for _, f := range facets {
+		drives := f.drives(limit+1, calls)
+		cond, fargs := facetSQL(f, drives)
+		if where != "" {
+			where += " AND "
+		}
+		where += cond
+		args = append(args, fargs...)
+		probing = probing || !drives
 	}
-	totalArgs = args
+	switch {
+	case !others && len(facets) > 0:
+		total, totalArgs = facetTotalSQL(facets)
+	case where != "":
+		total, totalArgs = "SELECT count(*) FROM calls WHERE "+where, args
+	default:
+		total = "SELECT count(*) FROM calls"
+	}
 	conds := where
 	pageArgs = append([]any(nil), args...)
 	if q.Cursor != "" {
@@ -188,16 +208,17 @@ func searchSQL(q store.CallQuery) (page string, pageArgs []any, total string, to
 	page = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records," +
 		" quality, rating, issue_count, issue_kinds FROM calls"
 	switch {
-	case detectionFilter(q):
-		// The page is picked from a detection index that holds the sort
-		// columns, and only its rows are then read.
+	case detectionFilter(q) || probing:
+		// The page is picked from an index that holds the sort columns (a
+		// detection index, or the sort order's own while facets are
+		// probed), and only its rows are then read.
 		page += " WHERE cid IN (SELECT cid FROM calls WHERE " + conds + order + " LIMIT ?)" + order
 	case conds != "":
 		page += " WHERE " + conds + order + " LIMIT ?"
 	default:
 		page += order + " LIMIT ?"
 	}
-	pageArgs = append(pageArgs, pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)+1)
+	pageArgs = append(pageArgs, limit+1)
 	return page, pageArgs, total, totalArgs, nil
 }
 
@@ -214,16 +235,20 @@ func pageLimit(n, def, most int) int {
 // SearchCalls returns one page of call summaries; see store.CallQuery.
 func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPage, error) {
 	page := store.CallPage{Calls: []model.CallSummary{}}
-	pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q)
-	if err != nil {
-		return page, fmt.Errorf("search calls: %w", err)
-	}
 	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
 	tx, err := db.readTx(ctx)
 	if err != nil {
 		return page, err
 	}
 	defer tx.Rollback()
+	facets, calls, err := facetCounts(ctx, tx, facetFilters(q))
+	if err != nil {
+		return page, fmt.Errorf("search calls: %w", err)
+	}
+	pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q, facets, calls)
+	if err != nil {
+		return page, fmt.Errorf("search calls: %w", err)
+	}
 	if err := tx.QueryRowContext(ctx, totalSQL, totalArgs...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("search calls: count: %w", err)
 	}

@@ -144,6 +144,8 @@ type summaryRow struct {
 	callType  string
 	etype     string
 	teams     string
+	sdk       string // SDKVersion of the row
+	os        string // OSVersion of the row
 	data      []byte // JSON of model.ParticipantRow
 }
 
@@ -163,6 +165,8 @@ func newSummaryRow(r *model.Record) (*summaryRow, error) {
 		callType:  string(p.CallType),
 		etype:     string(p.EndpointType),
 		teams:     p.TeamsThreadID,
+		sdk:       p.SDKVersion,
+		os:        p.OSVersion,
 		data:      data,
 	}
 	if s.callStart != 0 && p.CallDuration != nil {
@@ -265,6 +269,9 @@ type callState struct {
 	counts    map[string]int
 	resources []string
 	parts     []*partState
+
+	resChanged bool   // a record added a resource to the call
+	callType   string // the call type writeCalls stored
 }
 
 func (c *callState) addRecord(r *model.Record) {
@@ -274,7 +281,9 @@ func (c *callState) addRecord(r *model.Record) {
 	}
 	c.counts[categoryName(r)]++
 	if r.Resource != "" {
-		c.resources, _ = insertSorted(c.resources, r.Resource)
+		var added bool
+		c.resources, added = insertSorted(c.resources, r.Resource)
+		c.resChanged = c.resChanged || added
 	}
 	t := ns(eventTime(r))
 	if t == 0 {

@@ -30,7 +30,7 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qInsertSurvey     = `INSERT INTO surveys (cid, t, survey_id, rid, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qWriteParticipant = "INSERT OR REPLACE INTO participants (" + participantCols + ") VALUES (" +
-		"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	qUpsertClient = `INSERT INTO client_map (ci, cid, pid) VALUES (?, ?, ?)
 		ON CONFLICT (ci, cid) DO UPDATE SET pid = excluded.pid
 		WHERE excluded.pid <> '' AND (client_map.pid = '' OR excluded.pid < client_map.pid)`
@@ -123,6 +123,7 @@ func writeQueries() []string {
 	for _, s := range []*bulkSpec{eventsSpec, keysSpec} {
 		qs = append(qs, s.queries[:]...)
 	}
+	qs = append(qs, facetQueries()...)
 	qs = append(qs, pageQueries[:]...)
 	return qs
 }

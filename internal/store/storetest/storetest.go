@@ -51,6 +51,10 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"DetectionReplace", testDetectionReplace},
 		{"DetectionSurvivesAppend", testDetectionSurvivesAppend},
 		{"DetectionFilters", testDetectionFilters},
+		{"Facets", testFacets},
+		{"FacetFilters", testFacetFilters},
+		{"FacetsFollowChanges", testFacetsFollowChanges},
+		{"FacetsOfUnlinkedOperations", testFacetsOfUnlinkedOperations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -497,6 +501,7 @@ func snapshot(t testing.TB, s store.Store, calls []string) string {
 		b.WriteString(jsonOf(timeline(t, s, store.TimelineQuery{CallID: id, Limit: store.MaxTimelineLimit})))
 	}
 	b.WriteString(jsonOf(searchAll(t, s, store.CallQuery{Limit: store.MaxCallLimit})))
+	b.WriteString(jsonOf(facetsOf(t, s)))
 	st, err := s.Stats(context.Background())
 	if err != nil {
 		t.Fatalf("Stats: %v", err)

@@ -111,8 +111,29 @@ CREATE TABLE keys (
 	PRIMARY KEY (key, cid)
 ) WITHOUT ROWID;
 
+-- Search facets. facet_values interns each value a call can have of the
+-- call type (facet 1), endpoint type (2), SDK version (3), OS family (4)
+-- and resource (5) filters, spelt as the filters compare them (see
+-- facets.go), with the number of calls that have it (0 once none has).
+-- facets lists the values of each call; Append replaces a call's rows
+-- whenever what they derive from changes.
+CREATE TABLE facet_values (
+	id    INTEGER PRIMARY KEY,
+	facet INTEGER NOT NULL,
+	value TEXT NOT NULL,
+	calls INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (facet, value)
+);
+CREATE TABLE facets (
+	vid INTEGER NOT NULL,
+	cid INTEGER NOT NULL,
+	PRIMARY KEY (vid, cid)
+) WITHOUT ROWID;
+CREATE INDEX facets_by_call ON facets (cid);
+
 -- One row per participant leg, merged from every source that names it.
--- The s_* columns hold the winning summary row (s_final NULL: none yet).
+-- The s_* columns hold the winning summary row (s_final NULL: none yet);
+-- s_sdk and s_os repeat its SDK and OS versions for the facets.
 CREATE TABLE participants (
 	cid          INTEGER NOT NULL,
 	pid          TEXT NOT NULL,
@@ -141,6 +162,8 @@ CREATE TABLE participants (
 	s_call_type  TEXT,
 	s_etype      TEXT,
 	s_teams      TEXT,
+	s_sdk        TEXT,
+	s_os         TEXT,
 	s_data       BLOB,
 	PRIMARY KEY (cid, pid)
 ) WITHOUT ROWID;

@@ -60,7 +60,8 @@ var allowed = map[string][]string{
 	"calldiag/internal/pipeline":        {"ingest", "ingest/acs", "detect", "store", "model"},
 	"calldiag/internal/callview":        {"pipeline", "detect", "store", "model"},
 	"calldiag/internal/api":             {"store", "pipeline", "detect", "model", "ingest", "callview"},
-	"calldiag/internal/server":          {"api"},
+	"calldiag/internal/server":          {"api", "web"},
+	"calldiag/internal/web":             {"callview", "chart", "detect", "catalog", "store", "model"},
 	"calldiag/internal/eval":            {"detect", "simulate", "catalog", "model"},
 	"calldiag/internal/archtest":        {},
 }

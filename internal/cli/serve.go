@@ -16,6 +16,7 @@ import (
 	"calldiag/internal/pipeline"
 	"calldiag/internal/server"
 	"calldiag/internal/store"
+	"calldiag/internal/web"
 )
 
 type serveFlags struct {
@@ -40,7 +41,7 @@ func (a *app) serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
 		Short: "Serve the JSON API (and ingest over HTTP)",
-		Long: `Serve calldiag over HTTP: the JSON API under /api/v1, /healthz and /metrics.
+		Long: `Serve calldiag over HTTP: the web UI at /, the JSON API under /api/v1, /healthz and /metrics.
 When CALLDIAG_TOKEN is set every API request needs "Authorization: Bearer
 <token>"; without it the server only listens on loopback addresses.`,
 		Args: exactArgs(0, "no arguments"),
@@ -93,8 +94,13 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 				})
 		})
 	}
+	token := a.io.Env("CALLDIAG_TOKEN")
+	ui, err := web.New(web.Config{Store: st, Rules: set, Logger: a.log, Token: token})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
-		Addr: f.addr, Token: a.io.Env("CALLDIAG_TOKEN"), API: h, Gatherer: reg, Logger: a.log,
+		Addr: f.addr, Token: token, API: h, Web: ui, Gatherer: reg, Logger: a.log,
 		Ready: func(ctx context.Context) error { _, err := st.Stats(ctx); return err },
 	})
 	if err != nil {
@@ -108,7 +114,7 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	if ready != nil {
 		ready(url)
 	} else {
-		fmt.Fprintf(a.io.Stdout, "calldiag is serving on %s (API under %s/api/v1)\n", url, url)
+		fmt.Fprintf(a.io.Stdout, "calldiag is serving on %s (open it in a browser; JSON API under %s/api/v1)\n", url, url)
 	}
 	return srv.Serve(ctx, ln)
 }

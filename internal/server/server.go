@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"calldiag/internal/api"
+	"calldiag/internal/web"
 )
 
 // Config configures a Server.
@@ -35,6 +36,8 @@ type Config struct {
 	// every /api/ and /metrics request.
 	Token string
 	API   *api.Handler
+	// Web serves the user interface; nil serves the API only.
+	Web *web.Handler
 	// Gatherer serves /metrics; nil disables the endpoint.
 	Gatherer prometheus.Gatherer
 	// Ready reports whether the server can serve (for /healthz).
@@ -94,6 +97,9 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.API != nil {
 		s.cfg.API.Register(mux)
 	}
+	if s.cfg.Web != nil {
+		s.cfg.Web.Register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Ready != nil {
 			if err := s.cfg.Ready(r.Context()); err != nil {
@@ -128,7 +134,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
 		}()
-		if s.cfg.Token != "" && needsToken(r.URL.Path) && !validToken(r, s.cfg.Token) {
+		if s.cfg.Token != "" && needsToken(r.URL.Path) && !validToken(r, s.cfg.Token) && !browserRead(r, s.cfg.Token) {
 			rec.Header().Set("WWW-Authenticate", `Bearer realm="calldiag"`)
 			api.WriteError(rec, nil, r, &api.Error{Status: http.StatusUnauthorized, Kind: api.KindUnauthorized,
 				Message: "missing or wrong bearer token"})
@@ -140,6 +146,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 
 func needsToken(path string) bool {
 	return strings.HasPrefix(path, "/api/") || path == "/metrics"
+}
+
+// browserRead lets a signed-in browser read the JSON API (the UI links to
+// it, e.g. for a record's raw data) with its session cookie; writes still
+// need the bearer token.
+func browserRead(r *http.Request, token string) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && web.ValidSession(r, token)
 }
 
 func validToken(r *http.Request, token string) bool {

@@ -29,6 +29,7 @@ type Reader interface {
 	Call(ctx context.Context, id string) (model.Call, error)
 	Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeline, error)
 	Record(ctx context.Context, id string) (store.StoredRecord, error)
+	Detection(ctx context.Context, callID string) (store.Detection, error)
 	Facets(ctx context.Context) (store.Facets, error)
 }
 

@@ -7,10 +7,14 @@ import (
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
+	"calldiag/internal/store"
 )
 
 // Reader is the part of the store the call views read.
-type Reader = pipeline.CallReader
+type Reader interface {
+	pipeline.CallReader
+	Detection(ctx context.Context, callID string) (store.Detection, error)
+}
 
 // CallIssues is the detection result of one call as the API, the web UI
 // and the CLI show it.
@@ -72,26 +76,48 @@ func IssuesOf(call model.Call) CallIssues {
 }
 
 // Overview is a call's overview with the outcome of detection filled in:
-// quality, rating, completeness, per-stream MOS and the issues.
+// quality, rating, completeness, per-stream MOS and the issues. It uses the
+// detection stored with the call when that was made with the same rules
+// and build from the call's current records (as ingest leaves it), and
+// detects again otherwise — so reading a call never shows stale issues,
+// and usually costs no detection at all.
 func Overview(ctx context.Context, st Reader, callID string, rules detect.Rules) (model.Call, error) {
-	res, call, err := pipeline.DetectCall(ctx, st, callID, rules)
+	call, err := st.Call(ctx, callID)
 	if err != nil {
 		return model.Call{}, err
 	}
-	call.Quality, call.Rating, call.RatingScore = res.Quality, res.Rating, res.RatingScore
-	comp := res.Completeness
-	call.Completeness = &comp
-	call.Issues = res.Issues
+	det, err := st.Detection(ctx, callID)
+	if err != nil {
+		return model.Call{}, err
+	}
+	if det.Completeness == nil || det.Rules != rules.Fingerprint() || det.Records != pipeline.RecordTotal(call) {
+		res, fresh, err := pipeline.DetectCall(ctx, st, callID, rules)
+		if err != nil {
+			return model.Call{}, err
+		}
+		comp := res.Completeness
+		call = fresh
+		det = store.Detection{Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore,
+			Issues: res.Issues, MOS: res.MOS, Completeness: &comp}
+	}
+	return fill(call, det), nil
+}
+
+// fill puts a detection's outcome into the call's overview.
+func fill(call model.Call, det store.Detection) model.Call {
+	call.Quality, call.Rating, call.RatingScore = det.Quality, det.Rating, det.RatingScore
+	call.Completeness = det.Completeness
+	call.Issues = det.Issues
 	if call.Issues == nil {
 		call.Issues = []model.Issue{}
 	}
 	for i := range call.Participants {
 		p := &call.Participants[i]
 		for j := range p.Streams {
-			if v, ok := res.MOS[p.ID+"/"+p.Streams[j].StreamID]; ok {
+			if v, ok := det.MOS[p.ID+"/"+p.Streams[j].StreamID]; ok {
 				p.Streams[j].MOS = &v
 			}
 		}
 	}
-	return call, nil
+	return call
 }

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -258,4 +260,16 @@ func (r Rules) Format() string {
 		fmt.Fprintf(&b, "disable = %s\n", k)
 	}
 	return b.String()
+}
+
+// Version names the detection logic. Change it whenever a change to this
+// package can change the issues found for the same input, so that stored
+// detections made by an older build are recognised and made again.
+const Version = "2026-11-27.1"
+
+// Fingerprint identifies the detection a set of rules gives with this
+// build: equal fingerprints mean equal results for equal input.
+func (r Rules) Fingerprint() string {
+	h := sha256.Sum256([]byte(Version + "\n" + r.Format()))
+	return hex.EncodeToString(h[:8])
 }

@@ -60,11 +60,13 @@ func Redetect(ctx context.Context, st DetectionStore, callIDs []string, rules de
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res, _, err := DetectCall(ctx, st, id, rules)
+		res, call, err := DetectCall(ctx, st, id, rules)
 		if err != nil {
 			return fmt.Errorf("detect issues of call %s: %w", id, err)
 		}
-		d := store.Detection{Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore, Issues: res.Issues}
+		comp := res.Completeness
+		d := store.Detection{Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore, Issues: res.Issues,
+			MOS: res.MOS, Completeness: &comp, Rules: rules.Fingerprint(), Records: RecordTotal(call)}
 		if d.Issues == nil {
 			d.Issues = []model.Issue{}
 		}
@@ -73,4 +75,14 @@ func Redetect(ctx context.Context, st DetectionStore, callIDs []string, rules de
 		}
 	}
 	return nil
+}
+
+// RecordTotal is the number of a call's records, as a detection stored
+// with it counts them.
+func RecordTotal(c model.Call) int {
+	n := 0
+	for _, k := range c.RecordCounts {
+		n += k
+	}
+	return n
 }

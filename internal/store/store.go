@@ -82,6 +82,17 @@ type Detection struct {
 	RatingScore *float64
 	// Issues are ordered most severe first, then by start, then by id.
 	Issues []model.Issue
+	// MOS holds the estimated MOS of each audio stream, keyed
+	// participantId+"/"+streamId.
+	MOS map[string]float64
+	// Completeness is what telemetry the call had; nil when the detection
+	// was stored without it.
+	Completeness *model.Completeness
+	// Rules fingerprints the rules detection ran with, and Records is the
+	// number of the call's records it read: a reader with other rules, or
+	// a call that has received records since, detects again instead.
+	Rules   string
+	Records int
 }
 
 // CallQuery filters, sorts and pages call summaries.

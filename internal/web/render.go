@@ -140,7 +140,7 @@ func (h *Handler) funcs() template.FuncMap {
 		"pathEsc":   url.PathEscape,
 		"queryEsc":  url.QueryEscape,
 		"category":  func(c model.Category) string { return string(c) },
-		"isoTime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"isoTime":   func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") },
 		"hasPrefix": strings.HasPrefix,
 		"list":      func(s ...string) []string { return s },
 		"sentence":  sentence,

@@ -117,6 +117,12 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 	if err != nil {
 		return fmt.Errorf("replace detection of %s: encode issues: %w", callID, err)
 	}
+	var extra []byte
+	if d.MOS != nil || d.Completeness != nil {
+		if extra, err = json.Marshal(detectionExtra{MOS: d.MOS, Completeness: d.Completeness}); err != nil {
+			return fmt.Errorf("replace detection of %s: encode: %w", callID, err)
+		}
+	}
 	f := factsOf(issues)
 	kinds, err := json.Marshal(f.kinds)
 	if err != nil {
@@ -141,7 +147,8 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 		{`UPDATE calls SET quality = ?, rating = ?, rating_score = ?, issue_count = ?, max_sev = ?,
 			issue_kinds = ? WHERE cid = ?`,
 			[]any{canonicalLabel(d.Quality), canonicalLabel(d.Rating), score, f.count, f.maxSev, string(kinds), cid}},
-		{"INSERT OR REPLACE INTO detections (cid, issues) VALUES (?, ?)", []any{cid, blob}},
+		{"INSERT OR REPLACE INTO detections (cid, issues, extra, rules, records) VALUES (?, ?, ?, ?, ?)",
+			[]any{cid, blob, extra, d.Rules, d.Records}},
 		{"DELETE FROM call_issues WHERE cid = ?", []any{cid}},
 	}
 	for _, s := range steps {
@@ -166,10 +173,12 @@ func (db *DB) Detection(ctx context.Context, callID string) (store.Detection, er
 	}
 	defer tx.Rollback()
 	var score sql.NullFloat64
-	var blob []byte
-	err = tx.QueryRowContext(ctx, `SELECT c.quality, c.rating, c.rating_score, d.issues
+	var blob, extra []byte
+	var rules sql.NullString
+	var records sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT c.quality, c.rating, c.rating_score, d.issues, d.extra, d.rules, d.records
 		FROM calls c LEFT JOIN detections d ON d.cid = c.cid WHERE c.id = ?`, callID).
-		Scan(&d.Quality, &d.Rating, &score, &blob)
+		Scan(&d.Quality, &d.Rating, &score, &blob, &extra, &rules, &records)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("detection of %s: %w", callID, store.ErrNotFound)
 	}
@@ -188,5 +197,19 @@ func (db *DB) Detection(ctx context.Context, callID string) (store.Detection, er
 			d.Issues = []model.Issue{}
 		}
 	}
+	d.Rules, d.Records = rules.String, int(records.Int64)
+	if extra != nil {
+		var x detectionExtra
+		if err := json.Unmarshal(extra, &x); err != nil {
+			return d, fmt.Errorf("detection of %s: decode: %w", callID, err)
+		}
+		d.MOS, d.Completeness = x.MOS, x.Completeness
+	}
 	return d, nil
+}
+
+// detectionExtra is the part of a detection kept as one JSON value.
+type detectionExtra struct {
+	MOS          map[string]float64  `json:"mos,omitempty"`
+	Completeness *model.Completeness `json:"completeness,omitempty"`
 }

@@ -43,10 +43,15 @@ func fixtureDetection(i int) (store.Detection, bool) {
 	case i == 19:
 		return store.Detection{Quality: "Good", Rating: "Unknown", Issues: []model.Issue{}}, true
 	case i%4 == 0:
+		// Everything a detection can carry round-trips, MOS, completeness,
+		// the rules fingerprint and the record count included.
 		return store.Detection{Quality: "Poor", Rating: "Poor", RatingScore: ptr(1.5), Issues: []model.Issue{
 			issue(id, "reconnect", model.SeverityCritical, 10),
 			issue(id, "low-volume", model.SeverityInfo, 5),
-		}}, true
+		}, MOS: map[string]float64{id + "-p0/audio-out": 3.9, id + "-p1/audio-in": 2.75},
+			Completeness: &model.Completeness{Diagnostics: true, Surveys: 1, Participants: []model.ParticipantCompleteness{
+				{ParticipantID: id + "-p0", Summary: true, Diagnostics: true, SeriesGaps: 2}}},
+			Rules: "rules-" + id, Records: 40 + i}, true
 	case i%4 == 1:
 		d := store.Detection{Quality: "Poor", Rating: "Average", RatingScore: ptr(3.0), Issues: []model.Issue{
 			issue(id, "jitter", model.SeverityWarning, 5),

@@ -90,8 +90,12 @@ CREATE INDEX calls_by_severity ON calls (max_sev, start_ns, duration, participan
 
 -- The issues of the latest detection of a call, as a JSON array.
 CREATE TABLE detections (
-	cid    INTEGER PRIMARY KEY,
-	issues BLOB NOT NULL
+	cid     INTEGER PRIMARY KEY,
+	issues  BLOB NOT NULL,
+	-- JSON {"mos": {…}, "completeness": {…}}; NULL when not given.
+	extra   BLOB,
+	rules   TEXT NOT NULL DEFAULT '',
+	records INTEGER NOT NULL DEFAULT 0
 );
 
 -- The issue kinds of a call's latest detection with the highest severity

@@ -193,6 +193,8 @@ type Stats struct {
 	Records int `json:"records"`
 	// UnlinkedOperations counts client operations not yet attached to a call.
 	UnlinkedOperations int `json:"unlinkedOperations"`
+	// LastAppend is when records were last stored (zero before any).
+	LastAppend time.Time `json:"lastAppend"`
 }
 
 // Limits shared by every backend.

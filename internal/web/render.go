@@ -109,6 +109,7 @@ type Layout struct {
 	// Calls and Records count what the store holds; LastRecord is when the
 	// newest record arrived (zero when unknown).
 	Calls, Records int
+	LastAppend     time.Time
 	LoggedIn       bool
 	Query          string
 }
@@ -116,7 +117,7 @@ type Layout struct {
 func (h *Handler) layout(r *http.Request, title string) Layout {
 	l := Layout{Title: title, Static: "/static/" + h.static.hash, LoggedIn: h.cfg.Token != "" && h.authorized(r)}
 	if st, err := h.cfg.Store.Stats(r.Context()); err == nil {
-		l.Calls, l.Records = st.Calls, st.Records
+		l.Calls, l.Records, l.LastAppend = st.Calls, st.Records, st.LastAppend
 	}
 	return l
 }

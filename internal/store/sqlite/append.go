@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
@@ -958,6 +959,11 @@ func (a *appender) writeCounters(ctx context.Context) error {
 	_, err := a.exec(ctx, qAddCounters, a.stored, a.newCallCount)
 	if err != nil {
 		return fmt.Errorf("write counters: %w", err)
+	}
+	if a.stored > 0 {
+		if _, err := a.exec(ctx, qSetLastAppend, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("write counters: %w", err)
+		}
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -254,7 +255,7 @@ func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
 		return st, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, "SELECT name, value FROM counters WHERE name IN ('records', 'calls')")
+	rows, err := tx.QueryContext(ctx, "SELECT name, value FROM counters WHERE name IN ('records', 'calls', 'last_append_ns')")
 	if err != nil {
 		return st, fmt.Errorf("stats: %w", err)
 	}
@@ -270,6 +271,8 @@ func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
 			st.Records = v
 		case "calls":
 			st.Calls = v
+		case "last_append_ns":
+			st.LastAppend = time.Unix(0, int64(v)).UTC()
 		}
 	}
 	if err := rows.Err(); err != nil {

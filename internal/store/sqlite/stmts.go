@@ -39,6 +39,8 @@ const (
 		first_ns = ?, last_ns = ? WHERE cid = ?`
 	qAddCounters = `INSERT INTO counters (name, value) VALUES ('records', ?), ('calls', ?)
 		ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`
+	qSetLastAppend = `INSERT INTO counters (name, value) VALUES ('last_append_ns', ?)
+		ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`
 	qInsertChunk  = "INSERT INTO chunks (id, cid, meta, data) VALUES (?, ?, ?, ?)"
 	qInsertPoints = "INSERT INTO points (cid, minute, seq, n, data) VALUES (?, ?, ?, ?, ?)"
 

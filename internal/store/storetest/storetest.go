@@ -216,7 +216,9 @@ func testAppendAndCall(t *testing.T, open func(t testing.TB) store.Store) {
 	const call, other = "call-a-0001", "call-b-0002"
 	recs := groupCall(call)
 	recs = append(recs, summary("b-s1", other, "q1", at(3600), at(3600), 60))
+	before := time.Now().Add(-time.Second)
 	res := appendOK(t, s, recs...)
+	after := time.Now().Add(time.Second)
 	if res.Stored != len(recs) || res.Duplicates != 0 {
 		t.Errorf("Append stored %d, duplicates %d; want %d, 0", res.Stored, res.Duplicates, len(recs))
 	}
@@ -226,6 +228,14 @@ func testAppendAndCall(t *testing.T, open func(t testing.TB) store.Store) {
 	st, err := s.Stats(context.Background())
 	if err != nil || st.Calls != 2 || st.Records != len(recs) || st.UnlinkedOperations != 0 {
 		t.Errorf("Stats = %+v, %v; want 2 calls, %d records, 0 unlinked", st, err, len(recs))
+	}
+	if st.LastAppend.Before(before) || st.LastAppend.After(after) {
+		t.Errorf("Stats.LastAppend = %v, want the time of the append (%v..%v)", st.LastAppend, before, after)
+	}
+	// Appending only duplicates stores nothing, so it is not a new arrival.
+	appendOK(t, s, recs...)
+	if st2, _ := s.Stats(context.Background()); !st2.LastAppend.Equal(st.LastAppend) {
+		t.Errorf("Stats.LastAppend moved to %v on an append of duplicates", st2.LastAppend)
 	}
 
 	c := getCall(t, s, call)
@@ -506,6 +516,7 @@ func snapshot(t testing.TB, s store.Store, calls []string) string {
 	if err != nil {
 		t.Fatalf("Stats: %v", err)
 	}
+	st.LastAppend = time.Time{} // when, not what: it differs between runs
 	b.WriteString(jsonOf(st))
 	return b.String()
 }

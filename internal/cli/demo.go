@@ -53,7 +53,7 @@ never ./calldiag-data), and serve them.`,
 			}
 			fmt.Fprintf(a.io.Stdout, "ingested %d records of %d calls\n", res.Stored, len(res.Calls))
 			return a.serve(ctx, st, f, func(url string) {
-				fmt.Fprintf(a.io.Stdout, "calldiag demo is serving on %s — try %s/api/v1/calls (Ctrl-C to stop)\n", url, url)
+				fmt.Fprintf(a.io.Stdout, "calldiag demo is serving on %s — open it in a browser, or try %s/api/v1/calls (Ctrl-C to stop)\n", url, url)
 			})
 		},
 	}

@@ -344,8 +344,8 @@ func (h *Handler) lanes(c model.Call, events []model.TimelineEvent, issues []mod
 			rest = append(rest, p)
 		}
 	}
-	note := fmt.Sprintf("%d participants with issues have a lane each; the other %d are grouped %d to a lane. Open a group to see its members.",
-		len(out), len(rest), groupSize)
+	note := fmt.Sprintf("%s with issues %s a lane each; the other %d are grouped %d to a lane. Open a group to see its members.",
+		plural(len(out), "participant"), map[bool]string{true: "has", false: "have"}[len(out) == 1], len(rest), groupSize)
 	for g := 0; g*groupSize < len(rest); g++ {
 		members := rest[g*groupSize : min(len(rest), (g+1)*groupSize)]
 		if group == fmt.Sprint(g) {
@@ -507,43 +507,55 @@ var metricDefs = []metricDef{
 }
 
 // metricCharts draws the metric charts for the participant picked, or for
-// the participants most involved in issues.
+// the participants most involved in issues (then the first to join) that
+// sent media stats.
 func (h *Handler) metricCharts(r *http.Request, c model.Call, issues []model.Issue, pid string, axis chart.Axis, rules detect.Rules) ([]template.HTML, string, error) {
-	var pids []string
-	note := ""
+	var cands []string
 	if pid != "" {
-		pids = []string{pid}
+		cands = []string{pid}
 	} else {
 		seen := map[string]bool{}
+		add := func(p string) {
+			if p != "" && !seen[p] {
+				seen[p] = true
+				cands = append(cands, p)
+			}
+		}
 		for _, is := range issues {
-			for _, p := range append([]string{is.ParticipantID}, is.Culprit.ParticipantIDs...) {
-				if p != "" && !seen[p] && len(pids) < maxChartParticipants {
-					seen[p] = true
-					pids = append(pids, p)
-				}
+			add(is.ParticipantID)
+			for _, p := range is.Culprit.ParticipantIDs {
+				add(p)
 			}
 		}
 		for _, p := range c.Participants {
-			if len(pids) >= maxChartParticipants {
-				break
+			if p.EndpointType != model.EndpointPSTN {
+				add(p.ID)
 			}
-			if !seen[p.ID] {
-				seen[p.ID] = true
-				pids = append(pids, p.ID)
-			}
-		}
-		if len(c.Participants) > len(pids) {
-			note = fmt.Sprintf("Charts show %d of %d participants (those in issues first); pick a participant to see theirs.", len(pids), len(c.Participants))
 		}
 	}
 	var series []model.Series
-	for _, p := range pids {
+	shown, asked := 0, 0
+	for _, p := range cands {
+		if shown == maxChartParticipants || asked == 3*maxChartParticipants {
+			break
+		}
+		asked++
 		q := store.TimelineQuery{CallID: c.ID, ParticipantID: p, From: axis.From, To: axis.To, Kinds: []string{model.KindMetric}, Limit: store.MaxTimelineLimit}
 		tl, err := h.cfg.Store.Timeline(r.Context(), q)
 		if err != nil {
 			return nil, "", err
 		}
-		series = append(series, mergeSeries(tl.Series)...)
+		if len(tl.Series) > 0 {
+			shown++
+			series = append(series, mergeSeries(tl.Series)...)
+		}
+	}
+	note := ""
+	switch {
+	case pid != "" && shown == 0:
+		note = "This participant sent no media stats in this window."
+	case pid == "" && shown < len(c.Participants):
+		note = fmt.Sprintf("Charts show the media stats of %d of %d participants (those in issues first); pick a participant to see theirs.", shown, len(c.Participants))
 	}
 	var out []template.HTML
 	for _, def := range metricDefs {
@@ -631,4 +643,12 @@ func streamLabel(s string) string {
 		out += " ← " + shortID(parts[2])
 	}
 	return out
+}
+
+// plural writes a count with its noun: "1 participant", "3 participants".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

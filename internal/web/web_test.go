@@ -340,3 +340,63 @@ func TestStaticFiles(t *testing.T) {
 		t.Errorf("stale hash: %d, want 404", r.status)
 	}
 }
+
+// TestSearchFilters checks that each filter reaches the store (the rows
+// all match it) and stays in the page's links and its JSON API link.
+func TestSearchFilters(t *testing.T) {
+	f := loadFixture(t)
+	srv := server(t, "")
+	ctx := context.Background()
+	facets, err := f.st.Facets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := func(vs []store.FacetValue) string {
+		if len(vs) == 0 {
+			t.Fatal("the fixture has no facet values")
+		}
+		return vs[0].Value
+	}
+	cases := []struct {
+		param, value string
+		query        store.CallQuery
+	}{
+		{"call-type", "P2P", store.CallQuery{CallType: "P2P"}},
+		{"endpoint-type", first(facets.EndpointTypes), store.CallQuery{EndpointType: first(facets.EndpointTypes)}},
+		{"sdk", first(facets.SDKs), store.CallQuery{SDK: first(facets.SDKs)}},
+		{"os", first(facets.OSes), store.CallQuery{OS: first(facets.OSes)}},
+		{"resource", first(facets.Resources), store.CallQuery{Resource: first(facets.Resources)}},
+		{"issue", "call-setup-failed", store.CallQuery{IssueKinds: []string{"call-setup-failed"}}},
+		{"severity", "critical", store.CallQuery{MinSeverity: model.SeverityCritical}},
+		{"quality", "Poor", store.CallQuery{Quality: "Poor"}},
+		{"rating", "Good", store.CallQuery{Rating: "Good"}},
+		{"has-issues", "true", store.CallQuery{HasIssues: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.param, func(t *testing.T) {
+			want, err := f.st.SearchCalls(ctx, tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := get(t, srv, "/?since=all&"+url.Values{tc.param: {tc.value}}.Encode())
+			if r.status != 200 {
+				t.Fatalf("status %d: %.300s", r.status, r.body)
+			}
+			rows := strings.Count(r.body, `" class="id" title="`)
+			if rows != len(want.Calls) {
+				t.Errorf("%d rows, want the store's %d", rows, len(want.Calls))
+			}
+			for _, c := range want.Calls {
+				mustContain(t, tc.param, r.body, `href="/calls/`+c.ID+`"`)
+			}
+			enc := url.Values{tc.param: {tc.value}}.Encode()
+			api := regexp.MustCompile(`class="api" href="([^"]*)"`).FindStringSubmatch(r.body)
+			if api == nil || !strings.Contains(strings.ReplaceAll(api[1], "&amp;", "&"), enc) {
+				t.Errorf("JSON link %v lacks %s", api, enc)
+			}
+			if !strings.Contains(r.body, `value="`+tc.value+`" selected`) && tc.param != "has-issues" {
+				t.Errorf("the %s drop-down does not show %q as chosen", tc.param, tc.value)
+			}
+		})
+	}
+}

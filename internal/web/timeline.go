@@ -44,6 +44,7 @@ type timelinePage struct {
 	SVG          template.HTML
 	Charts       []template.HTML
 	ChartNote    string
+	ChartHelp    []metricInfo
 	Events       []eventRow
 	MoreEvents   int
 	Selected     *eventDetail
@@ -201,12 +202,22 @@ func (h *Handler) callTimeline(w http.ResponseWriter, r *http.Request) (string, 
 		hl = append(hl, chart.Highlight{From: v.Issue.Start, To: v.Issue.End, Class: "hl-issue sev-" + string(v.Issue.Severity),
 			Label: v.Issue.Kind + ": " + v.Issue.Summary})
 	}
-	v.SVG = chart.Timeline(axis, lanes, hl)
-	charts, chartNote, err := h.metricCharts(r, c, issues, pid, axis, rules)
+	charts, chartNote, series, err := h.metricCharts(r, c, issues, pid, axis, rules)
 	if err != nil {
 		return "", nil, err
 	}
+	if pid != "" && len(lanes) == 1 {
+		lanes = append(lanes, streamLanes(series, issues, self)...)
+	}
+	v.SVG = chart.Timeline(axis, lanes, hl)
 	v.Charts, v.ChartNote = charts, chartNote
+	v.ChartHelp = []metricInfo{
+		{Label: "Jitter", Help: fmt.Sprintf("Variation in packet arrival time (ms) per sample; past %g ms a sample counts towards a poor interval, and it ends once samples stay at or below %g ms.", rules.SeriesJitterMs, rules.SeriesJitterReleaseMs)},
+		{Label: "Packet loss", Help: fmt.Sprintf("Packets lost as a share of packets sent in each sample; past %g%% a sample counts towards a poor interval (released at %g%%).", rules.SeriesLoss*100, rules.SeriesLossRelease*100)},
+		{Label: "Round trip", Help: fmt.Sprintf("Time for a packet to reach the far end and come back (ms); past %g ms a sample counts towards a poor interval (released at %g ms).", rules.SeriesRTTMs, rules.SeriesRTTReleaseMs)},
+		{Label: "Bitrate", Help: "Media sent or received, in kilobits per second: a drop with no change of source often means the network or the sender cut quality."},
+		{Label: "Frame rate received", Help: fmt.Sprintf("Frames per second of received video; below %g fps received video counts as poor.", rules.VideoFPSMin)},
+	}
 
 	// The event list and the selected event.
 	for i, e := range events {
@@ -509,7 +520,7 @@ var metricDefs = []metricDef{
 // metricCharts draws the metric charts for the participant picked, or for
 // the participants most involved in issues (then the first to join) that
 // sent media stats.
-func (h *Handler) metricCharts(r *http.Request, c model.Call, issues []model.Issue, pid string, axis chart.Axis, rules detect.Rules) ([]template.HTML, string, error) {
+func (h *Handler) metricCharts(r *http.Request, c model.Call, issues []model.Issue, pid string, axis chart.Axis, rules detect.Rules) ([]template.HTML, string, []model.Series, error) {
 	var cands []string
 	if pid != "" {
 		cands = []string{pid}
@@ -543,7 +554,7 @@ func (h *Handler) metricCharts(r *http.Request, c model.Call, issues []model.Iss
 		q := store.TimelineQuery{CallID: c.ID, ParticipantID: p, From: axis.From, To: axis.To, Kinds: []string{model.KindMetric}, Limit: store.MaxTimelineLimit}
 		tl, err := h.cfg.Store.Timeline(r.Context(), q)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		if len(tl.Series) > 0 {
 			shown++
@@ -594,7 +605,75 @@ func (h *Handler) metricCharts(r *http.Request, c model.Call, issues []model.Iss
 		}
 		out = append(out, chart.Lines(axis, lc))
 	}
-	return out, note, nil
+	return out, note, series, nil
+}
+
+// streamLanes are the sub-lanes of one participant: one per media stream
+// its media stats describe, a bar for each stretch the stream reported
+// (a pause of more than three sampling steps splits it), and the issues
+// measured on that stream.
+func streamLanes(series []model.Series, issues []model.Issue, self func(func(url.Values)) string) []chart.Lane {
+	type acc struct {
+		pid    string
+		points []time.Time
+	}
+	byStream := map[string]*acc{}
+	var order []string
+	for _, s := range series {
+		a := byStream[s.StreamID]
+		if a == nil {
+			a = &acc{pid: s.ParticipantID}
+			byStream[s.StreamID] = a
+			order = append(order, s.StreamID)
+		}
+		for _, p := range s.Points {
+			a.points = append(a.points, p.Time)
+		}
+	}
+	sort.Strings(order)
+	var out []chart.Lane
+	for _, id := range order {
+		a := byStream[id]
+		slices.SortFunc(a.points, func(x, y time.Time) int { return x.Compare(y) })
+		a.points = slices.CompactFunc(a.points, func(x, y time.Time) bool { return x.Equal(y) })
+		l := chart.Lane{ID: a.pid + "-" + id, Label: streamLabel(id), Title: "stream " + id, Sub: true}
+		step := medianStep(a.points)
+		for i := 0; i < len(a.points); {
+			j := i
+			for j+1 < len(a.points) && a.points[j+1].Sub(a.points[j]) <= 3*step {
+				j++
+			}
+			to := a.points[j]
+			if j == i {
+				to = to.Add(step)
+			}
+			l.Bars = append(l.Bars, chart.Bar{From: a.points[i], To: to, Class: "bar-stream",
+				Label: "media stats reported " + fmtClock(a.points[i]) + "–" + fmtClock(to)})
+			i = j + 1
+		}
+		for _, is := range issues {
+			if is.ParticipantID == a.pid && is.StreamID != "" && (is.StreamID == id || strings.HasPrefix(id, is.StreamID)) && is.Severity != model.SeverityInfo {
+				l.Bars = append(l.Bars, chart.Bar{From: is.Start, To: is.End, Class: "bar-issue sev-" + string(is.Severity),
+					Label: string(is.Severity) + " " + is.Kind + ": " + is.Summary,
+					Href:  self(func(q url.Values) { q.Set("issue", is.ID) })})
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// medianStep is the usual time between samples (10 s when unknown).
+func medianStep(ts []time.Time) time.Duration {
+	if len(ts) < 2 {
+		return 10 * time.Second
+	}
+	d := make([]time.Duration, 0, len(ts)-1)
+	for i := 1; i < len(ts); i++ {
+		d = append(d, ts[i].Sub(ts[i-1]))
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
 }
 
 // mergeSeries joins the pages of one series.

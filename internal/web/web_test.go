@@ -400,3 +400,42 @@ func TestSearchFilters(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineFilterParams checks the timeline's own filters: event kinds
+// (as the form's checkboxes send them), text, issue category and severity.
+func TestTimelineFilterParams(t *testing.T) {
+	f := loadFixture(t)
+	srv := server(t, "")
+	base := "/calls/" + f.faulty + "/timeline"
+	count := func(body, kind string) int {
+		return strings.Count(body, "<td>"+kind+"</td>")
+	}
+	all := get(t, srv, base)
+	if all.status != 200 || count(all.body, "operation") == 0 || count(all.body, "join") == 0 {
+		t.Fatalf("unfiltered timeline: status %d, %d operations, %d joins", all.status, count(all.body, "operation"), count(all.body, "join"))
+	}
+	// The form's checkboxes: only joins ticked.
+	joins := get(t, srv, base+"?kf=1&k=join")
+	if count(joins.body, "operation") != 0 || count(joins.body, "join") != count(all.body, "join") {
+		t.Errorf("kind filter: %d operations, %d joins", count(joins.body, "operation"), count(joins.body, "join"))
+	}
+	if !strings.Contains(joins.body, `value="join" checked`) || strings.Contains(joins.body, `value="operation" checked`) {
+		t.Error("the checkboxes do not show the kinds chosen")
+	}
+	// Text matches names, results and details.
+	text := get(t, srv, base+"?text=Hangup")
+	if n := strings.Count(text.body, "<td>Hangup</td>"); n == 0 || count(text.body, "join") != 0 {
+		t.Errorf("text filter: %d hang-ups, %d joins", n, count(text.body, "join"))
+	}
+	// Issue filters drop the issue bars of other categories and severities.
+	bars := func(body string) int { return strings.Count(body, "bar-issue sev-") }
+	if bars(all.body) == 0 {
+		t.Fatal("no issue bars on the faulty call")
+	}
+	if n := bars(get(t, srv, base+"?category=feedback&severity=critical").body); n >= bars(all.body) {
+		t.Errorf("category and severity filters kept %d of %d issue bars", n, bars(all.body))
+	}
+	if r := get(t, srv, base+"?severity=extreme"); r.status != 400 {
+		t.Errorf("unknown severity: status %d, want 400", r.status)
+	}
+}

@@ -14,32 +14,9 @@ import (
 )
 
 func (a *app) callCommand() *cobra.Command {
-	var asJSON bool
-	var rulesFile string
-	cmd := &cobra.Command{
-		Use:   "call [flags] CALL_ID",
-		Short: "Show a call's overview: participants, their streams and key metrics",
-		Args:  exactArgs(1, "one CALL_ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, rules, err := a.openWithRules(cmd.Context(), rulesFile)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			c, err := callview.Overview(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
-			if err != nil {
-				return notFoundError(err, "call", args[0])
-			}
-			if asJSON {
-				return writeJSON(a.io.Stdout, c)
-			}
-			printCall(a.io.Stdout, c)
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds")
-	return cmd
+	return callViewCommand(a, "call [flags] CALL_ID",
+		"Show a call's overview: participants, their streams and key metrics", "",
+		callview.Overview, printCall)
 }
 
 func printCall(w io.Writer, c model.Call) {

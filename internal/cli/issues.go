@@ -41,35 +41,45 @@ func (a *app) openWithRules(ctx context.Context, rulesFile string) (store.Store,
 }
 
 func (a *app) issuesCommand() *cobra.Command {
-	var asJSON bool
-	var rulesFile string
-	cmd := &cobra.Command{
-		Use:   "issues [flags] CALL_ID",
-		Short: "Detect a call's media-quality and reliability issues, most severe first",
-		Long: `Detect the issues of a call: poor streams, drops, setup failures, device and
+	return callViewCommand(a, "issues [flags] CALL_ID",
+		"Detect a call's media-quality and reliability issues, most severe first",
+		`Detect the issues of a call: poor streams, drops, setup failures, device and
 permission problems, user-facing diagnostics, poor ratings and missing
 telemetry, each with its evidence, the rule that fired, the likely culprit and
 a recommendation. --rules FILE overrides thresholds (see calldiag rules).`,
-		Args: exactArgs(1, "one CALL_ID"),
+		callview.Issues, printIssues)
+}
+
+// callViewCommand is a command that shows one view of one call, as text or
+// with --json as the API's JSON, with the rules in force or --rules FILE.
+func callViewCommand[T any](a *app, use, short, long string,
+	view func(context.Context, callview.Reader, string, detect.Rules) (T, error), print func(io.Writer, T)) *cobra.Command {
+	var asJSON bool
+	var rulesFile string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  exactArgs(1, "one CALL_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, rules, err := a.openWithRules(cmd.Context(), rulesFile)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			res, err := callview.Issues(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
+			v, err := view(cmd.Context(), st, strings.TrimSpace(args[0]), rules)
 			if err != nil {
 				return notFoundError(err, "call", args[0])
 			}
 			if asJSON {
-				return writeJSON(a.io.Stdout, res)
+				return writeJSON(a.io.Stdout, v)
 			}
-			printIssues(a.io.Stdout, res)
+			print(a.io.Stdout, v)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file overriding the default thresholds")
+	cmd.Flags().StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds")
 	return cmd
 }
 

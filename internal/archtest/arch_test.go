@@ -63,6 +63,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/server":          {"api", "web"},
 	"calldiag/internal/web":             {"callview", "chart", "detect", "catalog", "store", "model"},
 	"calldiag/internal/eval":            {"detect", "simulate", "catalog", "model"},
+	"calldiag/internal/assist":          {"model", "catalog", "detect"},
 	"calldiag/internal/mcp":             {"callview", "detect", "catalog", "store", "model"},
 	"calldiag/internal/archtest":        {},
 }

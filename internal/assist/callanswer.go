@@ -192,22 +192,36 @@ func stories(issues []model.Issue, all map[string]model.Issue) []story {
 	return out
 }
 
-// tell is a story in a sentence or two, root cause first.
+// tell is a story in a sentence or two, root cause first: when the
+// story's root is a cause of its headline issue (a reconnect before a
+// drop), the root is told first and the headline after it.
 func (cc callCtx) tell(st story) string {
-	s := cc.describe(st.head)
-	var causes []string
-	for _, m := range st.members {
+	root := st.members[0]
+	var s string
+	rest := st.members
+	if root.ID != st.head.ID && rootRank(root.Kind) < rootRank(st.head.Kind) {
+		s = fmt.Sprintf("%s, %s–%s UTC: %s; then, at %s: %s", cc.label(root.ParticipantID), clock(root.Start), clock(root.End),
+			root.Summary, clock(st.head.Start), st.head.Summary)
+		if ev := evidenceText(st.head.Evidence); ev != "" {
+			s += " (" + ev + ")"
+		}
+		s += "."
+		if c := st.head.Culprit; c.Type != "" && c.Type != model.CulpritUnknown && c.Summary != "" {
+			s += " Likely culprit: " + c.Summary + "."
+		}
+		rest = st.members[1:]
+	} else {
+		s = cc.describe(st.head)
+	}
+	var related []string
+	for _, m := range rest {
 		if m.ID == st.head.ID {
 			continue
 		}
-		causes = append(causes, fmt.Sprintf("%s (%s–%s)", m.Summary, clock(m.Start), clock(m.End)))
+		related = append(related, fmt.Sprintf("%s (%s–%s)", m.Summary, clock(m.Start), clock(m.End)))
 	}
-	if len(causes) > 0 {
-		if rootRank(st.members[0].Kind) <= rootRank(st.head.Kind) && st.members[0].ID != st.head.ID {
-			s += " It went with: " + strings.Join(causes, "; ") + "."
-		} else {
-			s += " Related: " + strings.Join(causes, "; ") + "."
-		}
+	if len(related) > 0 {
+		s += " Related: " + strings.Join(related, "; ") + "."
 	}
 	return s
 }

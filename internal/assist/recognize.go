@@ -287,52 +287,62 @@ func oneWordName(id string) bool {
 	return id == "kind-rejoined"
 }
 
-// metricWords maps stemmed words and phrases to canonical metric names.
+// metricWords maps words and phrases people use for a metric (and the
+// metric names of the logs) to canonical metric names.
 var metricWords = map[string]string{
-	"jitter":           "jitter",
-	"jitter buffer":    "jitter-buffer",
-	"packet loss":      "packet-loss",
-	"loss":             "packet-loss",
-	"round trip":       "round-trip",
-	"roundtrip":        "round-trip",
-	"rtt":              "round-trip",
-	"latency":          "round-trip",
-	"ping":             "round-trip",
-	"mo":               "mos", // "MOS" stems to "mo"
-	"mean opinion":     "mos",
-	"healed":           "healed-data",
-	"heal":             "healed-data",
-	"concealment":      "healed-data",
-	"frame rate":       "frame-rate",
-	"framerate":        "frame-rate",
-	"fp":               "frame-rate",
-	"freez":            "freeze",
-	"frozen":           "freeze",
-	"resolut":          "resolution",
-	"bitrate":          "bitrate",
-	"bit rate":         "bitrate",
-	"packet util":      "packet-utilization",
-	"packetutilizat":   "packet-utilization",
-	"jitterbuffer":     "jitter-buffer",
-	"roundtriptim":     "round-trip",
-	"packetlossrat":    "packet-loss",
-	"healeddataratio":  "healed-data",
-	"videoframerat":    "frame-rate",
-	"recvfreezedurat":  "freeze",
-	"recvresolutionhe": "resolution",
+	"jitter":                      "jitter",
+	"jitter buffer":               "jitter-buffer",
+	"jitterBuffer":                "jitter-buffer",
+	"packet loss":                 "packet-loss",
+	"loss":                        "packet-loss",
+	"packetLossRate":              "packet-loss",
+	"round trip":                  "round-trip",
+	"round-trip":                  "round-trip",
+	"roundtrip":                   "round-trip",
+	"roundTripTime":               "round-trip",
+	"rtt":                         "round-trip",
+	"latency":                     "round-trip",
+	"ping":                        "round-trip",
+	"mos":                         "mos",
+	"mean opinion score":          "mos",
+	"healed":                      "healed-data",
+	"healedDataRatio":             "healed-data",
+	"concealment":                 "healed-data",
+	"frame rate":                  "frame-rate",
+	"framerate":                   "frame-rate",
+	"videoFrameRate":              "frame-rate",
+	"fps":                         "frame-rate",
+	"freeze":                      "freeze",
+	"freezes":                     "freeze",
+	"frozen":                      "freeze",
+	"recvFreezeDurationPerMinute": "freeze",
+	"resolution":                  "resolution",
+	"recvResolutionHeight":        "resolution",
+	"bitrate":                     "bitrate",
+	"bit rate":                    "bitrate",
+	"packetUtilization":           "packet-utilization",
 }
+
+// metricIndex is metricWords keyed by stemmed words.
+var metricIndex = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
+	for k, v := range metricWords {
+		out[strings.Join(stemmedWords(k), " ")] = v
+	}
+	return out
+})
 
 // recognizeMetrics finds the metrics a question names, each once.
 func recognizeMetrics(q string) []string {
 	sw := stemmedWords(q)
 	var out []string
 	used := make([]bool, len(sw))
-	for n := 2; n >= 1; n-- {
+	for n := 5; n >= 1; n-- {
 		for i := 0; i+n <= len(sw); i++ {
 			if slices.Contains(used[i:i+n], true) {
 				continue
 			}
-			m, ok := metricWords[strings.Join(sw[i:i+n], " ")]
+			m, ok := metricIndex()[strings.Join(sw[i:i+n], " ")]
 			if !ok {
 				continue
 			}

@@ -146,7 +146,7 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 		a.timelineCommand(),
 		a.issuesCommand(),
 		a.rulesCommand(),
-		a.evalCommand(),
+		a.evalCommand(), a.askCommand(), a.evalAskCommand(),
 		a.detectCommand(),
 		a.recordCommand(),
 		a.serveCommand(),

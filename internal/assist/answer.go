@@ -138,8 +138,14 @@ func (a *Assistant) deterministic(ctx context.Context, q Question) facts {
 	switch {
 	case call != nil && callQuestion(rec, kb):
 		answerCall(ctx, a.calls, b, q.Question, rec, *call, kb)
+	case call == nil && rec.Has(IntentSummary) && len(kb.exact) == 0:
+		// Nothing in the knowledge base summarizes a call.
+		b.para("This asks about a call, but no call is in context. Ask again with the call's id (calldiag ask --call CALL_ID, or from the call's page), or name a participant or call id in the question.")
+		if q.CallID == "" {
+			b.unknown("no call is in context, so there is nothing to summarize")
+		}
 	default:
-		if call == nil && rec.AboutCall && (len(rec.Participants) > 0 || rec.Has(IntentSummary) || rec.Has(IntentDrop) ||
+		if call == nil && rec.AboutCall && (len(rec.Participants) > 0 || rec.Has(IntentDrop) ||
 			rec.Has(IntentAudio) || rec.Has(IntentVideo)) && q.CallID == "" {
 			b.unknown("no call is in context, so this answer comes from the knowledge base only; ask about a call (its id) to have its data read")
 		}

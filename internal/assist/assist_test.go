@@ -29,6 +29,8 @@ func TestRecognizeCodes(t *testing.T) {
 		{"jitter of 400 ms", nil},
 		{"a call with 200 participants", nil},
 		{"participant 4521abcd-0000-4000-8000-000000000001 dropped", nil},
+		{"on 9/14 the call dropped", nil},
+		{"what does code 999 mean", []assist.CodeRef{{Code: 999, SubCode: none}}},
 	}
 	for _, tt := range tests {
 		got := assist.Recognize(tt.q, nil).Codes
@@ -220,6 +222,13 @@ func TestUnknownCode(t *testing.T) {
 	if ans.Citations == nil || ans.Unknowns == nil {
 		t.Error("citations or unknowns are nil")
 	}
+	ans, err = a.Ask(context.Background(), assist.Question{Question: "What does code 999 mean?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ans.Citations) != 0 || !strings.Contains(ans.Answer, "no entry for code 999") {
+		t.Errorf("unknown code 999: citations %v, answer:\n%s", citedIDs(ans), ans.Answer)
+	}
 }
 
 func TestAskEmpty(t *testing.T) {
@@ -372,3 +381,35 @@ func cites(a assist.Answer, id string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestMetricQuestionAboutParticipant checks that a question about a
+// metric of a participant states that participant's stream numbers.
+func TestMetricQuestionAboutParticipant(t *testing.T) {
+	a := assist.New(assist.Config{Calls: newFakeCalls()})
+	ans, err := a.Ask(context.Background(), assist.Question{Question: "What was the jitter of a1b2c3d4?", CallID: fakeCallID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ans.Answer, "jitter 12 ms") || !strings.Contains(ans.Answer, "MOS 4.1") {
+		t.Errorf("answer does not state the stream's jitter and MOS:\n%s", ans.Answer)
+	}
+	if !cites(ans, legRecord) {
+		t.Errorf("answer does not cite the stream's record %s: %v", legRecord, citedIDs(ans))
+	}
+}
+
+// TestKBQuestionPointsAtCall checks that a general question asked with a
+// call open also names that call's issues of the kind asked about.
+func TestKBQuestionPointsAtCall(t *testing.T) {
+	a := assist.New(assist.Config{Calls: newFakeCalls()})
+	ans, err := a.Ask(context.Background(), assist.Question{Question: "What does dropped ungracefully mean?", CallID: fakeCallID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ans.Citations) == 0 || ans.Citations[0].ID != "kind-dropped-ungracefully" {
+		t.Errorf("first citation is not kind-dropped-ungracefully: %v", citedIDs(ans))
+	}
+	if !cites(ans, dropID) || !strings.Contains(ans.Answer, "In call "+fakeCallID) {
+		t.Errorf("answer does not point at the call's drop %s: %v\n%s", dropID, citedIDs(ans), ans.Answer)
+	}
+}

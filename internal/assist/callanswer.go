@@ -253,6 +253,9 @@ func answerCall(ctx context.Context, calls Calls, b *builder, q string, rec Reco
 		}
 	case rec.Has(IntentRating):
 		answerRating(b, cc, pids)
+	case len(rec.Metrics) > 0 && !rec.Has(IntentSummary):
+		// A question about a metric is about the medium it measures.
+		answerMedia(b, cc, pids, metricMedia(rec.Metrics), rec)
 	default:
 		summarize(b, cc, pids)
 	}
@@ -261,6 +264,19 @@ func answerCall(ctx context.Context, calls Calls, b *builder, q string, rec Reco
 		b.supportBy(KBCitation(e.ID))
 	}
 	telemetryUnknowns(b, cc, pids)
+}
+
+// metricMedia is the medium the metrics measure: video for frame rate,
+// freezes, resolution and bitrate, else audio.
+func metricMedia(metrics []string) model.MediaType {
+	for _, m := range metrics {
+		switch m {
+		case "frame-rate", "freeze", "resolution", "bitrate":
+		default:
+			return model.MediaAudio
+		}
+	}
+	return model.MediaVideo
 }
 
 // callHeadline is the opening sentence about a call.

@@ -155,6 +155,16 @@ func answerKB(b *builder, q string, rec Recognized, kb retrieval, call *model.Ca
 		b.unknown("%s is not in calldiag's knowledge base, which lists the codes Microsoft documents for ACS calls", codeLabel(c))
 	}
 	heads := slices.Clone(kb.exact)
+	if len(heads) == 0 && len(kb.unknown) > 0 {
+		// The question is about a code the knowledge base lacks; other
+		// entries that share its words would only mislead.
+		var names []string
+		for _, c := range kb.unknown {
+			names = append(names, codeLabel(c))
+		}
+		b.para("calldiag's knowledge base has no entry for %s. It explains the call-end, SDK, PSTN and Call Automation codes and subcodes Microsoft documents for ACS; a code outside those lists may come from another system on the call's path (a SIP trunk or session border controller) or from the application. If it is a participant's end reason, the call's issues and the events just before the leg ended are the next place to look.", joinAnd(names))
+		return
+	}
 	if len(heads) == 0 {
 		switch {
 		case len(kb.metric) > 0:
@@ -167,6 +177,13 @@ func answerKB(b *builder, q string, rec Recognized, kb retrieval, call *model.Ca
 		b.para("calldiag's knowledge base has nothing that matches this question. It covers ACS call end codes and subcodes, the SDK's user-facing diagnostics, the issue kinds calldiag detects and troubleshooting guides for common complaints; try naming a code, a diagnostic or the symptom.")
 		b.unknown("the knowledge base has no entry about this question")
 		return
+	}
+	if len(kb.unknown) > 0 {
+		var names []string
+		for _, c := range kb.unknown {
+			names = append(names, codeLabel(c))
+		}
+		b.para("calldiag's knowledge base has no entry for %s; here is the closest it has.", joinAnd(names))
 	}
 	// Paragraphs: lone subcodes first (they explain why several codes
 	// follow), then every head entry; entries that share one explanation
@@ -230,20 +247,22 @@ func answerKB(b *builder, q string, rec Recognized, kb retrieval, call *model.Ca
 		cands = append(cands, ranked...)
 	}
 	cands = append(cands, kb.metric...)
+	// The call's own issues of what was asked about come before any "see
+	// also".
+	if call != nil {
+		noteCall(b, *call, heads)
+	}
 	var seeAlso []string
 	for _, e := range cands {
 		if shown[e.Text] || slices.ContainsFunc(heads, func(h catalog.Entry) bool { return h.ID == e.ID }) {
 			continue
 		}
-		if len(seeAlso) == maxSupport {
+		if len(b.support) >= maxSupport {
 			break
 		}
 		shown[e.Text] = true
 		b.supportBy(KBCitation(e.ID))
 		seeAlso = append(seeAlso, fmt.Sprintf("%s (%s)", entryName(e), e.ID))
-	}
-	if call != nil {
-		noteCall(b, *call, heads)
 	}
 	if len(seeAlso) > 0 {
 		b.para("See also: %s.", strings.Join(seeAlso, "; "))
@@ -276,7 +295,7 @@ func noteCall(b *builder, call model.Call, entries []catalog.Entry) {
 	var lines []string
 	for _, is := range call.Issues {
 		for _, e := range entries {
-			if matchesEntry(is, e, cc) {
+			if matchesEntry(is, e) {
 				lines = append(lines, cc.label(is.ParticipantID)+": "+is.Summary)
 				b.supportBy(IssueCitation(call.ID, is.ID))
 				break
@@ -290,7 +309,7 @@ func noteCall(b *builder, call model.Call, entries []catalog.Entry) {
 
 // matchesEntry reports whether an issue is about a KB entry: its kind, or
 // its participant's end code.
-func matchesEntry(is model.Issue, e catalog.Entry, cc callCtx) bool {
+func matchesEntry(is model.Issue, e catalog.Entry) bool {
 	switch e.Type {
 	case catalog.EntryKind:
 		return "kind-"+is.Kind == e.ID

@@ -80,6 +80,17 @@ func writeToolCall(w http.ResponseWriter, id, name, args string) {
 	w.Write(b)
 }
 
+func writeToolCalls(w http.ResponseWriter, calls [][3]string) {
+	var tcs []any
+	for _, c := range calls {
+		tcs = append(tcs, map[string]any{"id": c[0], "type": "function", "function": map[string]any{"name": c[1], "arguments": c[2]}})
+	}
+	b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{
+		"index": 0, "finish_reason": "tool_calls", "message": map[string]any{"role": "assistant", "tool_calls": tcs}}}})
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
 func newChat(t *testing.T, reply func(n int, req chatRequest, w http.ResponseWriter, r *http.Request)) (*chatServer, *httptest.Server) {
 	cs := &chatServer{t: t, reply: reply}
 	srv := httptest.NewServer(cs)
@@ -292,5 +303,57 @@ func TestLLMCallerCancels(t *testing.T) {
 	a := assist.New(assist.Config{LLM: &assist.LLM{URL: srv.URL + "/v1", Model: "m"}})
 	if _, err := a.Ask(ctx, assist.Question{Question: "what is 487"}); err == nil {
 		t.Error("Ask with a cancelled context returned no error")
+	}
+}
+
+// TestLLMTools has the model call every tool once and checks each
+// result, as the model receives it.
+func TestLLMTools(t *testing.T) {
+	calls := [][3]string{
+		{"t1", "search_calls", `{"q":"` + dropperID + `","limit":5}`},
+		{"t2", "get_call", `{"callId":"` + fakeCallID + `"}`},
+		{"t3", "get_timeline", `{"callId":"` + fakeCallID + `","participant":"` + dropperID + `","from":"2026-09-14T10:04:50Z","to":"2026-09-14T10:05:00Z"}`},
+		{"t4", "lookup_code", `{"subcode":4521}`},
+		{"t5", "search_kb", `{"query":"echo","limit":2}`},
+		{"t6", "get_call", `{"callId":"nope"}`},
+		{"t7", "no_such_tool", `{}`},
+	}
+	want := map[string]string{ // tool call id → text its result must contain
+		"t1": `"id":"` + fakeCallID + `"`,
+		"t2": `"participants":[`,
+		"t3": `"name":"networkReceiveQuality"`,
+		"t4": `"id":"code-200-4521"`,
+		"t5": `"id":"guide-echo-or-robotic-audio"`,
+		"t6": `"error":"call nope not found"`,
+		"t7": `"error":"unknown tool`,
+	}
+	_, srv := newChat(t, func(n int, req chatRequest, w http.ResponseWriter, _ *http.Request) {
+		if n == 0 {
+			writeToolCalls(w, calls)
+			return
+		}
+		got := map[string]string{}
+		for _, m := range req.Messages {
+			if m.Role == "tool" {
+				got[m.ToolCallID] = m.Content
+			}
+		}
+		for id, frag := range want {
+			if !strings.Contains(got[id], frag) {
+				t.Errorf("result of %s lacks %s:\n%.400s", id, frag, got[id])
+			}
+		}
+		if strings.Contains(got["t3"], "networkReconnect\"") {
+			t.Errorf("timeline window leaked an event before it: %s", got["t3"])
+		}
+		writeContent(w, "done")
+	})
+	a := assist.New(assist.Config{Calls: newFakeCalls(), LLM: &assist.LLM{URL: srv.URL + "/v1", Model: "m"}})
+	ans, err := a.Ask(context.Background(), assist.Question{Question: "what happened?", CallID: fakeCallID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Fallback {
+		t.Errorf("fell back: %s", ans.Note)
 	}
 }

@@ -62,14 +62,15 @@ type Recognized struct {
 func (r Recognized) Has(i Intent) bool { return slices.Contains(r.Intents, i) }
 
 var (
-	// pairRE matches "410/3112" and "410 / 3112".
-	pairRE = regexp.MustCompile(`\b([1-6]\d\d)\s*/\s*(\d{1,6})\b`)
+	// pairRE matches "410/3112", "410 / 3112" and "0/4521" (not dates
+	// such as 9/14).
+	pairRE = regexp.MustCompile(`\b(0|[1-9]\d\d)\s*/\s*(\d{1,6})\b`)
 	// codeSubRE matches "code 410 subcode 3112" and "code 410 and subcode 3112".
-	codeSubRE = regexp.MustCompile(`(?i)\b(?:code|error|status|reason)\s+([1-6]\d\d)\s*(?:,|and|with|/)?\s*(?:a\s+)?sub[- ]?code\s+(\d{1,6})\b`)
+	codeSubRE = regexp.MustCompile(`(?i)\b(?:code|error|status|reason)\s+(\d{1,3})\s*(?:,|and|with|/)?\s*(?:a\s+)?sub[- ]?code\s+(\d{1,6})\b`)
 	// subRE matches "subcode 41048", "sub-code 41048", "subcodes 4521".
 	subRE = regexp.MustCompile(`(?i)\bsub[- ]?codes?\s*(?:of\s+|=\s*|:\s*|#)?(\d{1,6})\b`)
 	// codeRE matches "code 487", "error 403", "end reason 410", "status 408", "response 500", "SIP 486".
-	codeRE = regexp.MustCompile(`(?i)\b(?:codes?|errors?|status|reason|response|sip|result)\s*(?:of\s+|=\s*|:\s*|#)?([1-6]\d\d)\b`)
+	codeRE = regexp.MustCompile(`(?i)\b(?:codes?|errors?|status|reason|response|sip|result)\s*(?:of\s+|=\s*|:\s*|#)?(\d{1,3})\b`)
 	// numberRE finds other numbers; unitRE rejects measurements and
 	// thresholds ("500 ms", "above 30").
 	numberRE = regexp.MustCompile(`\b\d{3,6}\b`)
@@ -502,9 +503,6 @@ func Recognize(question string, call *model.Call) Recognized {
 	}
 	return r
 }
-
-// kindOf returns the issue kind a kind-{kind} id names.
-func kindOf(id string) string { return strings.TrimPrefix(id, "kind-") }
 
 // metricEntries are the entries that explain a metric's limits.
 var metricEntries = map[string][]string{

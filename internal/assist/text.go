@@ -143,21 +143,3 @@ func stemmedWords(s string) []string {
 	}
 	return ws
 }
-
-// containsPhrase reports whether phrase occurs in seq as consecutive
-// elements.
-func containsPhrase(seq, phrase []string) bool {
-	if len(phrase) == 0 || len(phrase) > len(seq) {
-		return false
-	}
-outer:
-	for i := 0; i+len(phrase) <= len(seq); i++ {
-		for j, p := range phrase {
-			if seq[i+j] != p {
-				continue outer
-			}
-		}
-		return true
-	}
-	return false
-}

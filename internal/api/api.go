@@ -79,6 +79,8 @@ type Config struct {
 	Now func() time.Time
 	// Rules are the detection rules in force; nil means the defaults.
 	Rules *detect.RuleSet
+	// Assistant answers POST /api/v1/ask; nil answers 503.
+	Assistant Asker
 }
 
 // Handler serves the API.
@@ -121,6 +123,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/records/{id}", h.wrap(h.getRecord))
 	mux.Handle("GET /api/v1/facets", h.wrap(h.getFacets))
 	mux.Handle("POST /api/v1/ingest", h.wrap(h.postIngest))
+	mux.Handle("POST /api/v1/ask", h.wrap(h.postAsk))
 	mux.Handle("/api/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Kind: KindNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path}
 	}))

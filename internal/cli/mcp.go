@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"calldiag/internal/assist"
 	"calldiag/internal/detect"
 	"calldiag/internal/mcp"
 )
@@ -34,7 +35,7 @@ protocol; log lines go to standard error.`,
 				return err
 			}
 			defer st.Close()
-			srv := mcp.New(mcp.Config{Store: st, Rules: detect.NewRuleSet(rules), Version: buildVersion(), Logger: a.log})
+			srv := mcp.New(mcp.Config{Store: st, Rules: detect.NewRuleSet(rules), SearchKB: assist.SearchKB, Version: buildVersion(), Logger: a.log})
 			a.log.Info("serving mcp on stdio")
 			err = srv.ServeStdio(ctx, a.io.Stdin, a.io.Stdout)
 			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {

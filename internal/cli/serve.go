@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"calldiag/internal/api"
+	"calldiag/internal/assist"
 	"calldiag/internal/detect"
+	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/server"
 	"calldiag/internal/store"
@@ -78,8 +80,9 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	}
 	set := detect.NewRuleSet(rules)
 	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: set})
+	asst := assist.New(assist.Config{Calls: ruleSetCalls{st: st, set: set}, LLM: assist.LLMFromEnv(a.io.Env), Logger: a.log})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
-		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set})
+		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst})
 	var watcher sync.WaitGroup
 	defer watcher.Wait() // the watcher stops with ctx, before the store closes
 	if f.rulesFile != "" {
@@ -95,7 +98,7 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 		})
 	}
 	token := a.io.Env("CALLDIAG_TOKEN")
-	ui, err := web.New(web.Config{Store: st, Rules: set, Logger: a.log, Token: token})
+	ui, err := web.New(web.Config{Store: st, Rules: set, Logger: a.log, Token: token, Assistant: asst})
 	if err != nil {
 		return err
 	}
@@ -128,4 +131,23 @@ func displayAddr(addr net.Addr) string {
 		return fmt.Sprintf("localhost:%d", tcp.Port)
 	}
 	return tcp.String()
+}
+
+// ruleSetCalls lets the assistant read calls with the rules in force at
+// each question, so a reloaded rules file applies to answers too.
+type ruleSetCalls struct {
+	st  store.Store
+	set *detect.RuleSet
+}
+
+func (r ruleSetCalls) Overview(ctx context.Context, callID string) (model.Call, error) {
+	return storeCalls{st: r.st, rules: r.set.Load()}.Overview(ctx, callID)
+}
+
+func (r ruleSetCalls) Events(ctx context.Context, callID, participantID string, from, to time.Time) ([]model.TimelineEvent, error) {
+	return storeCalls{st: r.st, rules: r.set.Load()}.Events(ctx, callID, participantID, from, to)
+}
+
+func (r ruleSetCalls) Search(ctx context.Context, q string, limit int) ([]model.CallSummary, error) {
+	return storeCalls{st: r.st, rules: r.set.Load()}.Search(ctx, q, limit)
 }

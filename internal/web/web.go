@@ -47,6 +47,8 @@ type Config struct {
 	Token string
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
+	// Assistant answers the Ask page; nil shows it as not configured.
+	Assistant Asker
 }
 
 // Handler serves the pages.
@@ -89,6 +91,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /calls/{id}", h.page(h.callOverview))
 	mux.Handle("GET /calls/{id}/issues", h.page(h.callIssues))
 	mux.Handle("GET /calls/{id}/timeline", h.page(h.callTimeline))
+	mux.Handle("GET /ask", h.page(h.ask))
 	mux.Handle("GET /kb", h.page(h.kbIndex))
 	mux.Handle("GET /kb/{id}", h.page(h.kbEntry))
 	mux.Handle("GET /login", h.page(h.loginForm))

@@ -76,6 +76,14 @@ func (h *Handler) ask(w http.ResponseWriter, r *http.Request) (string, any, erro
 	}
 	v.Asked, v.Answer = true, ans
 	v.Blocks = answerBlocks(ans.Answer)
+	issueTitles := map[string]string{}
+	if v.Q.CallID != "" {
+		if det, err := h.cfg.Store.Detection(r.Context(), v.Q.CallID); err == nil {
+			for _, is := range det.Issues {
+				issueTitles[is.ID] = is.Kind + ": " + sentence(is.Summary)
+			}
+		}
+	}
 	for _, c := range ans.Citations {
 		s := sourceLink{Citation: c, Title: c.ID}
 		switch c.Type {
@@ -85,6 +93,9 @@ func (h *Handler) ask(w http.ResponseWriter, r *http.Request) (string, any, erro
 			}
 		case "issue":
 			s.Title = "issue " + c.ID
+			if t, ok := issueTitles[c.ID]; ok {
+				s.Title = t
+			}
 		case "record":
 			s.Title = "record " + shortID(c.ID)
 		}

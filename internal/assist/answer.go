@@ -137,11 +137,13 @@ func (a *Assistant) deterministic(ctx context.Context, q Question) facts {
 	f.entries = kb.entries()
 	switch {
 	case call != nil && callQuestion(rec, kb):
-		answerCall(ctx, a.calls, b, q.Question, rec, *call, kb)
+		answerCall(ctx, a.calls, b, rec, *call, kb)
 	case call == nil && rec.Has(IntentSummary) && len(kb.exact) == 0:
 		// Nothing in the knowledge base summarizes a call.
-		b.para("This asks about a call, but no call is in context. Ask again with the call's id (calldiag ask --call CALL_ID, or from the call's page), or name a participant or call id in the question.")
-		if q.CallID == "" {
+		if q.CallID != "" {
+			b.para("Call %s could not be read, so there is nothing to summarize.", q.CallID)
+		} else {
+			b.para("This asks about a call, but no call is in context. Ask again with the call's id (calldiag ask --call CALL_ID, or from the call's page), or name a participant or call id in the question.")
 			b.unknown("no call is in context, so there is nothing to summarize")
 		}
 	default:

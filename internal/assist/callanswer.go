@@ -227,7 +227,7 @@ func (cc callCtx) tell(st story) string {
 }
 
 // answerCall composes an answer from the call in context.
-func answerCall(ctx context.Context, calls Calls, b *builder, q string, rec Recognized, call model.Call, kb retrieval) {
+func answerCall(ctx context.Context, calls Calls, b *builder, rec Recognized, call model.Call, kb retrieval) {
 	cc := newCallCtx(call)
 	pids := rec.Participants
 	switch {
@@ -236,9 +236,9 @@ func answerCall(ctx context.Context, calls Calls, b *builder, q string, rec Reco
 			answerDrop(ctx, calls, b, cc, pid)
 		}
 	case rec.Has(IntentAudio) && !rec.Has(IntentSummary):
-		answerMedia(b, cc, pids, model.MediaAudio, rec)
+		answerMedia(b, cc, pids, model.MediaAudio)
 	case rec.Has(IntentVideo) && !rec.Has(IntentSummary):
-		answerMedia(b, cc, pids, model.MediaVideo, rec)
+		answerMedia(b, cc, pids, model.MediaVideo)
 	case len(pids) == 0 && rec.Has(IntentDrop) && !rec.Has(IntentSummary):
 		dropped := false
 		for _, is := range call.Issues {
@@ -255,7 +255,7 @@ func answerCall(ctx context.Context, calls Calls, b *builder, q string, rec Reco
 		answerRating(b, cc, pids)
 	case len(rec.Metrics) > 0 && !rec.Has(IntentSummary):
 		// A question about a metric is about the medium it measures.
-		answerMedia(b, cc, pids, metricMedia(rec.Metrics), rec)
+		answerMedia(b, cc, pids, metricMedia(rec.Metrics))
 	default:
 		summarize(b, cc, pids)
 	}
@@ -601,7 +601,7 @@ func aboutMedia(is model.Issue, media model.MediaType) bool {
 // participant when none is named): the measured and device issues head
 // the answer, the clients' network ratings support it, and the streams'
 // metrics are stated.
-func answerMedia(b *builder, cc callCtx, pids []string, media model.MediaType, rec Recognized) {
+func answerMedia(b *builder, cc callCtx, pids []string, media model.MediaType) {
 	headKinds := audioHeadKinds
 	what := "audio"
 	if media == model.MediaVideo {

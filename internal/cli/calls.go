@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -108,28 +107,7 @@ func printCalls(w io.Writer, page store.CallPage) {
 
 // clientTypes renders {"VoIP":3,"PSTN":1} as "3 VoIP, 1 PSTN", largest first.
 func clientTypes(m map[model.EndpointType]int) string {
-	type kv struct {
-		k model.EndpointType
-		v int
-	}
-	var kvs []kv
-	for k, v := range m {
-		kvs = append(kvs, kv{k, v})
-	}
-	sort.Slice(kvs, func(i, j int) bool {
-		if kvs[i].v != kvs[j].v {
-			return kvs[i].v > kvs[j].v
-		}
-		return kvs[i].k < kvs[j].k
-	})
-	parts := make([]string, len(kvs))
-	for i, e := range kvs {
-		parts[i] = fmt.Sprintf("%d %s", e.v, e.k)
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ", ")
+	return orDash(model.DescribeClientTypes(m))
 }
 
 func fmtDuration(sec float64) string {

@@ -6,7 +6,12 @@
 // and must never import another calldiag package.
 package model
 
-import "time"
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Category is a diagnostic-setting log category, normalized to the names
 // Azure uses for the diagnostic setting (for example CallSummaryUpdates).
@@ -252,4 +257,30 @@ type ServiceEvent struct {
 	DurationMs    *float64
 	StartTime     time.Time // when the record names one (recording, captions, streaming)
 	Detail        string    // short human text: end reason, message, modality …
+}
+
+// DescribeClientTypes writes endpoint counts the way people say them, most
+// common first: {"VoIP":3,"PSTN":1} is "3 VoIP, 1 PSTN"; none is "".
+func DescribeClientTypes(m map[EndpointType]int) string {
+	type kv struct {
+		k EndpointType
+		n int
+	}
+	var all []kv
+	for k, n := range m {
+		if n > 0 {
+			all = append(all, kv{k, n})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].n != all[j].n {
+			return all[i].n > all[j].n
+		}
+		return all[i].k < all[j].k
+	})
+	parts := make([]string, len(all))
+	for i, x := range all {
+		parts[i] = strconv.Itoa(x.n) + " " + string(x.k)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -206,31 +206,8 @@ func newCallRow(c model.CallSummary) callRow {
 	return row
 }
 
-// clientTypes writes endpoint counts the way people say them: "3 VoIP,
-// 1 PSTN", most common first.
-func clientTypes(m map[model.EndpointType]int) string {
-	type kv struct {
-		k model.EndpointType
-		n int
-	}
-	var all []kv
-	for k, n := range m {
-		if n > 0 {
-			all = append(all, kv{k, n})
-		}
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].n != all[j].n {
-			return all[i].n > all[j].n
-		}
-		return all[i].k < all[j].k
-	})
-	parts := make([]string, len(all))
-	for i, x := range all {
-		parts[i] = fmt.Sprintf("%d %s", x.n, x.k)
-	}
-	return strings.Join(parts, ", ")
-}
+// clientTypes writes endpoint counts the way people say them.
+func clientTypes(m map[model.EndpointType]int) string { return model.DescribeClientTypes(m) }
 
 // facetOptions lists the values the data holds for the filters that
 // depend on it, keeping a value the URL asks for even when none exists.

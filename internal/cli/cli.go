@@ -153,6 +153,7 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 		a.demoCommand(),
 		a.simulateCommand(),
 		a.mcpCommand(),
+		a.benchCommand(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"calldiag/internal/bench"
+	"calldiag/internal/detect"
+	"calldiag/internal/store"
+	"calldiag/internal/store/sqlite"
+	"calldiag/internal/web"
+)
+
+func (a *app) benchCommand() *cobra.Command {
+	var opts bench.Options
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "bench [--quick] [--calls N] [--runs N] [--json] [--db DIR]",
+		Short: "Measure ingest, freshness, search, call pages, store size and memory",
+		Long: `Generate a corpus of simulated calls from the last day (a fixed seed) plus one
+call of 250 participants, and measure on the store:
+
+  ingest throughput end to end, beside decoding the same bytes only;
+  freshness: from an HTTP ingest to the call showing in search;
+  search latency (p50, p95) over typical filters;
+  the call detail and the timeline page of the 250-participant call;
+  store size per call against the raw JSON and its gzip;
+  peak memory of this process.
+
+Each figure is the median of --runs measurements and is shown beside its
+target. The stores are created in a temporary folder removed at the end,
+or, with --db DIR (or --store sqlite:DIR), in DIR/run-1, DIR/run-2, ...,
+which are kept. --quick measures about 40 calls and finishes within a
+minute.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Runs < 1 || opts.Calls < 0 {
+				return &UsageError{Msg: "--runs must be at least 1 and --calls not negative"}
+			}
+			b, dir, err := a.benchBackend()
+			if err != nil {
+				return err
+			}
+			opts.Dir, opts.Logger = dir, a.log
+			rep, err := bench.Run(cmd.Context(), b, opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.io.Stdout, rep)
+			}
+			printBench(a.io.Stdout, rep)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.Quick, "quick", false, "measure a small corpus (about 40 calls and one 250-participant call)")
+	fl.IntVar(&opts.Calls, "calls", 0, fmt.Sprintf("ordinary calls in the corpus (default %d, %d with --quick)", bench.DefaultCalls, bench.QuickCalls))
+	fl.IntVar(&opts.Runs, "runs", 3, "measurements of each figure; the median is reported")
+	fl.BoolVar(&asJSON, "json", false, "print the figures as one JSON object")
+	return cmd
+}
+
+// benchBackend is the store bench measures, chosen like every command's
+// store, and the folder for its files ("" for a temporary one when neither
+// --db nor --store is given).
+func (a *app) benchBackend() (bench.Backend, string, error) {
+	dir := ""
+	if a.dbDir != "" || a.store != "" {
+		d, err := a.storeDir()
+		if err != nil {
+			return bench.Backend{}, "", err
+		}
+		dir = d
+	}
+	b := bench.Backend{
+		Name: "sqlite",
+		Open: func(ctx context.Context, dir string) (store.Store, error) {
+			return sqlite.Open(ctx, dir, a.log)
+		},
+		Size: func(ctx context.Context, st store.Store) (int64, int64, error) {
+			db, ok := st.(*sqlite.DB)
+			if !ok {
+				return 0, 0, fmt.Errorf("size: not a SQLite store")
+			}
+			return db.SizeBreakdown(ctx)
+		},
+		Serve: a.benchServe,
+		Web: func(st store.Store) (http.Handler, error) {
+			h, err := web.New(web.Config{Store: st, Rules: detect.NewRuleSet(detect.DefaultRules()), Logger: a.log})
+			if err != nil {
+				return nil, err
+			}
+			mux := http.NewServeMux()
+			h.Register(mux)
+			return mux, nil
+		},
+	}
+	return b, dir, nil
+}
+
+// benchServe runs the real server on a loopback port until stop is called.
+// It ignores CALLDIAG_TOKEN: the server listens on loopback only.
+func (a *app) benchServe(ctx context.Context, st store.Store) (string, func(), error) {
+	sa := *a
+	sa.io.Env = func(key string) string {
+		if key == "CALLDIAG_TOKEN" {
+			return ""
+		}
+		return a.io.Env(key)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		f := serveFlags{addr: "127.0.0.1:0", maxBody: 32 << 20, queueDepth: 4, rulesEvery: 5 * time.Second}
+		done <- sa.serve(ctx, st, f, func(url string) { urls <- url })
+	}()
+	select {
+	case url := <-urls:
+		return url, func() { cancel(); <-done }, nil
+	case err := <-done:
+		cancel()
+		if err == nil {
+			err = fmt.Errorf("server stopped before listening")
+		}
+		return "", nil, err
+	}
+}
+
+func printBench(w io.Writer, r bench.Report) {
+	fmt.Fprintf(w, "store %s: %d calls, %d records (%.1f MB of JSON lines), medians of %d runs\n\n",
+		r.Store, r.Calls, r.Records, float64(r.RawJSONBytes)/1e6, r.Runs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIGURE\tVALUE\tTARGET\t")
+	for _, c := range r.Checks() {
+		verdict := ""
+		if c.Target != "" {
+			verdict = "met"
+			if !c.Met {
+				verdict = "not met"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Figure, c.Value, c.Target, verdict)
+	}
+	tw.Flush()
+}

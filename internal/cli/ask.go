@@ -23,7 +23,7 @@ import (
 )
 
 func (a *app) askCommand() *cobra.Command {
-	var callID, participant string
+	var callID, participant, rulesFile string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   `ask [--db DIR] [--call CALL_ID] [--participant ID] [--json] "QUESTION"`,
@@ -52,11 +52,15 @@ own answer is given with a note.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			rules, err := loadRules(rulesFile)
+			if err != nil {
+				return err
+			}
 			dir, err := a.storeDir()
 			if err != nil {
 				return err
 			}
-			calls := &lazyCalls{open: func(ctx context.Context) (store.Store, error) {
+			calls := &lazyCalls{rules: rules, open: func(ctx context.Context) (store.Store, error) {
 				// Do not create a store just to answer a question: a
 				// missing one simply holds no calls.
 				if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); errors.Is(err, os.ErrNotExist) {
@@ -84,6 +88,7 @@ own answer is given with a note.`,
 	fl.StringVar(&callID, "call", "", "the call the question is about")
 	fl.StringVar(&participant, "participant", "", "the participant the question is about (id or the first block of it)")
 	fl.BoolVar(&asJSON, "json", false, "print the answer as JSON")
+	fl.StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds (for questions about a call)")
 	return cmd
 }
 
@@ -114,14 +119,15 @@ func printAnswer(w io.Writer, ans assist.Answer) {
 // storeCalls is how the assistant reads calls from a store: the same
 // overview (with detection) the call and issues commands show.
 type storeCalls struct {
-	st    store.Store
-	rules detect.Rules
+	st store.Store
+	// rules gives the rules in force at each question (serve reloads them).
+	rules func() detect.Rules
 }
 
 var _ assist.Calls = storeCalls{}
 
 func (s storeCalls) Overview(ctx context.Context, callID string) (model.Call, error) {
-	return callview.Overview(ctx, s.st, callID, s.rules)
+	return callview.Overview(ctx, s.st, callID, s.rules())
 }
 
 // timelineEventKinds are every timeline kind but metric samples.
@@ -155,7 +161,8 @@ func (s storeCalls) Search(ctx context.Context, q string, limit int) ([]model.Ca
 // lazyCalls opens the store on the first question that needs a call; open
 // returning a nil store means there is none, which holds no calls.
 type lazyCalls struct {
-	open func(ctx context.Context) (store.Store, error)
+	open  func(ctx context.Context) (store.Store, error)
+	rules detect.Rules
 
 	once    sync.Once
 	st      store.Store
@@ -167,7 +174,7 @@ func (l *lazyCalls) get(ctx context.Context) (assist.Calls, error) {
 	l.once.Do(func() {
 		l.st, l.openErr = l.open(ctx)
 		if l.st != nil {
-			l.calls = storeCalls{st: l.st, rules: detect.DefaultRules()}
+			l.calls = storeCalls{st: l.st, rules: func() detect.Rules { return l.rules }}
 		}
 	})
 	return l.calls, l.openErr

@@ -59,7 +59,7 @@ the model CALLDIAG_LLM_URL and CALLDIAG_LLM_MODEL name.`,
 			if err != nil {
 				return err
 			}
-			sc := storeCalls{st: st, rules: detect.DefaultRules()}
+			sc := storeCalls{st: st, rules: detect.DefaultRules}
 			callQs, err := assist.CallEvalSet(ctx, sc, faults)
 			if err != nil {
 				return err

@@ -14,7 +14,6 @@ import (
 	"calldiag/internal/api"
 	"calldiag/internal/assist"
 	"calldiag/internal/detect"
-	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/server"
 	"calldiag/internal/store"
@@ -80,7 +79,7 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	}
 	set := detect.NewRuleSet(rules)
 	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: set})
-	asst := assist.New(assist.Config{Calls: ruleSetCalls{st: st, set: set}, LLM: assist.LLMFromEnv(a.io.Env), Logger: a.log})
+	asst := assist.New(assist.Config{Calls: storeCalls{st: st, rules: set.Load}, LLM: assist.LLMFromEnv(a.io.Env), Logger: a.log})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
 		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst})
 	var watcher sync.WaitGroup
@@ -131,23 +130,4 @@ func displayAddr(addr net.Addr) string {
 		return fmt.Sprintf("localhost:%d", tcp.Port)
 	}
 	return tcp.String()
-}
-
-// ruleSetCalls lets the assistant read calls with the rules in force at
-// each question, so a reloaded rules file applies to answers too.
-type ruleSetCalls struct {
-	st  store.Store
-	set *detect.RuleSet
-}
-
-func (r ruleSetCalls) Overview(ctx context.Context, callID string) (model.Call, error) {
-	return storeCalls{st: r.st, rules: r.set.Load()}.Overview(ctx, callID)
-}
-
-func (r ruleSetCalls) Events(ctx context.Context, callID, participantID string, from, to time.Time) ([]model.TimelineEvent, error) {
-	return storeCalls{st: r.st, rules: r.set.Load()}.Events(ctx, callID, participantID, from, to)
-}
-
-func (r ruleSetCalls) Search(ctx context.Context, q string, limit int) ([]model.CallSummary, error) {
-	return storeCalls{st: r.st, rules: r.set.Load()}.Search(ctx, q, limit)
 }

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/klauspost/compress/zstd"
+
 	"calldiag/internal/model"
 	"calldiag/internal/store"
 )
@@ -80,7 +82,7 @@ func (db *DB) compressAsync(recs []*model.Record, next int64) *compression {
 		go func() {
 			defer c.wg.Done()
 			for g := range queue {
-				g.data, g.err = db.deflate(g)
+				g.data, g.err = db.compress(g)
 			}
 		}()
 	}
@@ -98,28 +100,51 @@ func (c *compression) wait() error {
 	return nil
 }
 
-func (db *DB) deflate(g *blobGroup) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(g.size/4 + 64)
-	zw, _ := db.zpool.Get().(*flate.Writer)
-	if zw == nil {
-		var err error
-		if zw, err = flate.NewWriter(&buf, flate.BestSpeed); err != nil {
-			return nil, err
-		}
-	} else {
-		zw.Reset(&buf)
-	}
-	defer db.zpool.Put(zw)
+// compress packs a chunk's records as one zstd frame. zstd at its fastest
+// level compresses these logs about twice as well as DEFLATE at its
+// fastest, and several times faster.
+func (db *DB) compress(g *blobGroup) ([]byte, error) {
+	raw := make([]byte, 0, g.size)
 	for _, r := range g.recs {
-		if _, err := zw.Write(r.Raw); err != nil {
+		raw = append(raw, r.Raw...)
+	}
+	return zstdEnc.EncodeAll(raw, make([]byte, 0, g.size/8+64)), nil
+}
+
+// zstdMagic starts every zstd frame. Chunks written by earlier builds are
+// raw DEFLATE streams, which never start with it.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// The zstd encoder and decoder are safe for concurrent EncodeAll and
+// DecodeAll calls and are meant to be shared.
+var (
+	zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+)
+
+// decompressRange returns length bytes at off of a chunk's original
+// records.
+func decompressRange(data []byte, off, length int64) ([]byte, error) {
+	if bytes.HasPrefix(data, zstdMagic) {
+		raw, err := zstdDec.DecodeAll(data, nil)
+		if err != nil {
 			return nil, err
 		}
+		if off < 0 || length < 0 || off+length > int64(len(raw)) {
+			return nil, fmt.Errorf("record at %d+%d is outside its chunk of %d bytes", off, length, len(raw))
+		}
+		return raw[off : off+length], nil
 	}
-	if err := zw.Close(); err != nil {
+	zr := flate.NewReader(bytes.NewReader(data))
+	defer zr.Close()
+	if _, err := io.CopyN(io.Discard, zr, off); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	out := make([]byte, length)
+	if _, err := io.ReadFull(zr, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // metaEntry is one record in a chunk's index.
@@ -259,13 +284,7 @@ func (db *DB) Record(ctx context.Context, id string) (store.StoredRecord, error)
 	if err != nil {
 		return rec, fmt.Errorf("record %s: names: %w", id, err)
 	}
-	zr := flate.NewReader(bytes.NewReader(data))
-	defer zr.Close()
-	if _, err := io.CopyN(io.Discard, zr, e.off); err != nil {
-		return rec, fmt.Errorf("record %s: decompress: %w", id, err)
-	}
-	rec.Raw = make([]byte, e.len)
-	if _, err := io.ReadFull(zr, rec.Raw); err != nil {
+	if rec.Raw, err = decompressRange(data, e.off, e.len); err != nil {
 		return rec, fmt.Errorf("record %s: decompress: %w", id, err)
 	}
 	rec.ID = id

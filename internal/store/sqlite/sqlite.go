@@ -59,7 +59,6 @@ type DB struct {
 	// were last refreshed.
 	sinceOptimize int
 	prep          map[string]*sql.Stmt // Append's statements, prepared on w
-	zpool         sync.Pool            // *flate.Writer
 }
 
 var _ store.Store = (*DB)(nil)

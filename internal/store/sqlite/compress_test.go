@@ -1,0 +1,35 @@
+package sqlite
+
+import (
+	"bytes"
+	"compress/flate"
+	"testing"
+)
+
+// TestDecompressRange reads records back from both chunk encodings: zstd,
+// which this build writes, and the raw DEFLATE of earlier builds.
+func TestDecompressRange(t *testing.T) {
+	raw := []byte(`{"a":1}{"bb":"two"}{"ccc":[3]}`)
+	var deflated bytes.Buffer
+	w, _ := flate.NewWriter(&deflated, flate.BestSpeed)
+	w.Write(raw)
+	w.Close()
+	db := &DB{}
+	zst, err := db.compress(&blobGroup{size: len(raw), recs: nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(zst, zstdMagic) {
+		t.Fatal("compress does not write a zstd frame")
+	}
+	zst = zstdEnc.EncodeAll(raw, nil)
+	for name, data := range map[string][]byte{"zstd": zst, "deflate": deflated.Bytes()} {
+		got, err := decompressRange(data, 7, 12)
+		if err != nil || string(got) != `{"bb":"two"}` {
+			t.Errorf("%s: %q, %v", name, got, err)
+		}
+		if _, err := decompressRange(data, 20, 100); err == nil {
+			t.Errorf("%s: a range past the chunk's end was read", name)
+		}
+	}
+}

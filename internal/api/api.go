@@ -81,6 +81,8 @@ type Config struct {
 	Rules *detect.RuleSet
 	// Assistant answers POST /api/v1/ask; nil answers 503.
 	Assistant Asker
+	// Pinner serves PUT and DELETE /api/v1/calls/{id}/pin; nil answers 503.
+	Pinner Pinner
 }
 
 // Handler serves the API.
@@ -120,6 +122,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/calls/{id}", h.wrap(h.getCall))
 	mux.Handle("GET /api/v1/calls/{id}/timeline", h.wrap(h.getTimeline))
 	mux.Handle("GET /api/v1/calls/{id}/issues", h.wrap(h.getIssues))
+	mux.Handle("PUT /api/v1/calls/{id}/pin", h.wrap(h.putPin))
+	mux.Handle("DELETE /api/v1/calls/{id}/pin", h.wrap(h.deletePin))
 	mux.Handle("GET /api/v1/records/{id}", h.wrap(h.getRecord))
 	mux.Handle("GET /api/v1/facets", h.wrap(h.getFacets))
 	mux.Handle("POST /api/v1/ingest", h.wrap(h.postIngest))

@@ -149,6 +149,7 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 		a.evalCommand(), a.askCommand(), a.evalAskCommand(),
 		a.detectCommand(),
 		a.recordCommand(),
+		a.pinCommand(), a.unpinCommand(), a.expireCommand(),
 		a.serveCommand(),
 		a.demoCommand(),
 		a.simulateCommand(),

@@ -26,6 +26,7 @@ type serveFlags struct {
 	queueDepth int
 	rulesFile  string
 	rulesEvery time.Duration
+	retention  retentionFlag
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -35,6 +36,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.queueDepth, "ingest-queue", 4, "uploads ingested at once; more are answered 429")
 	fl.StringVar(&f.rulesFile, "rules", "", "detection rules file overriding the default thresholds; re-read when it changes")
 	fl.DurationVar(&f.rulesEvery, "rules-check", 5*time.Second, "how often to check the rules file for changes")
+	fl.Var(&f.retention, "retention", retentionUsage+"; checked at start and every hour (default: keep every call)")
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -81,9 +83,14 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: set})
 	asst := assist.New(assist.Config{Calls: storeCalls{st: st, rules: set.Load}, LLM: assist.LLMFromEnv(a.io.Env), Logger: a.log})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
-		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst})
+		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst, Pinner: st})
 	var watcher sync.WaitGroup
-	defer watcher.Wait() // the watcher stops with ctx, before the store closes
+	defer watcher.Wait() // the watchers stop with ctx, before the store closes
+	ctx, stop := context.WithCancel(ctx)
+	defer stop() // also when serving fails, so that the watchers end
+	if f.retention.d > 0 {
+		watcher.Go(func() { keepRetention(ctx, st, f.retention.d, time.Hour, time.Now, a.log) })
+	}
 	if f.rulesFile != "" {
 		watcher.Go(func() {
 			watchRules(ctx, f.rulesFile, set, f.rulesEvery,

@@ -23,6 +23,8 @@ type CallSummary struct {
 	// lists their kinds, most severe first, then by name, each once.
 	IssueCount int      `json:"issueCount"`
 	IssueKinds []string `json:"issueKinds"`
+	// Pinned calls are kept whatever the retention window.
+	Pinned bool `json:"pinned"`
 }
 
 // Call is the overview of one call: its summary and its participants with
@@ -41,6 +43,8 @@ type Call struct {
 	RecordCounts map[Category]int `json:"recordCounts"`
 	// UnknownRecords counts records of unknown categories attached to the call.
 	UnknownRecords int `json:"unknownRecords"`
+	// Pinned calls are kept whatever the retention window.
+	Pinned bool `json:"pinned"`
 
 	// The outcome of issue detection, filled in by the overview (the store
 	// leaves them empty): the quality verdict (Good, Poor, Unknown), the

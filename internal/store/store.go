@@ -51,8 +51,27 @@ type Store interface {
 	// number of calls that have each. It is cheap however many calls there
 	// are: the counts are kept up to date by Append.
 	Facets(ctx context.Context) (Facets, error)
+	// SetPinned pins or unpins a call: a pinned call is kept by Expire
+	// whatever its age. It returns ErrNotFound for an unknown call.
+	SetPinned(ctx context.Context, callID string, pinned bool) error
+	// Expire removes every unpinned call whose newest record is older than
+	// before, each call whole: its summary, participants, streams,
+	// timeline, search keys, facet counts, detection, stored records and
+	// its share of the Stats counts. It works in short transactions, so
+	// appends proceed meanwhile, and running it again removes nothing more.
+	// The ids of removed records stay known to the store, so a record
+	// delivered again after its call expired is counted as a duplicate and
+	// not stored: an expired call never comes back in part. Record of such
+	// an id returns ErrNotFound.
+	Expire(ctx context.Context, before time.Time) (ExpireResult, error)
 	// Close releases the store.
 	Close() error
+}
+
+// ExpireResult says what Expire removed.
+type ExpireResult struct {
+	Calls   int `json:"calls"`
+	Records int `json:"records"`
 }
 
 // AppendResult says what Append did with a batch.

@@ -25,9 +25,9 @@ func loadCallHead(ctx context.Context, tx *sql.Tx, id string) (callHead, error) 
 	var h callHead
 	var start, end int64
 	var callType string
-	err := tx.QueryRowContext(ctx, `SELECT cid, start_ns, end_ns, duration, call_type, teams_thread, resources, counts, unknown
+	err := tx.QueryRowContext(ctx, `SELECT cid, start_ns, end_ns, duration, call_type, teams_thread, resources, counts, unknown, pinned
 		FROM calls WHERE id = ?`, id).Scan(&h.cid, &start, &end, &h.call.DurationSeconds, &callType,
-		&h.call.TeamsThreadID, &h.resources, &h.counts, &h.call.UnknownRecords)
+		&h.call.TeamsThreadID, &h.resources, &h.counts, &h.call.UnknownRecords, &h.call.Pinned)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return h, fmt.Errorf("call %s: %w", id, store.ErrNotFound)

@@ -272,6 +272,11 @@ func (db *DB) Record(ctx context.Context, id string) (store.StoredRecord, error)
 	var meta, data []byte
 	err = tx.QueryRowContext(ctx, `SELECT coalesce(c.id, ''), k.meta, k.data FROM chunks k
 		LEFT JOIN calls c ON c.cid = k.cid WHERE k.id = ?`, chunk).Scan(&rec.CallID, &meta, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The record's call was removed by retention; its id stays in the
+		// index as a tombstone.
+		return rec, fmt.Errorf("record %s: %w", id, store.ErrNotFound)
+	}
 	if err != nil {
 		return rec, fmt.Errorf("record %s: %w", id, err)
 	}

@@ -206,7 +206,7 @@ func searchSQL(q store.CallQuery, facets []facetCond, calls int) (page string, p
 	}
 	order := " ORDER BY " + col + dir + ", id" + dir
 	page = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records," +
-		" quality, rating, issue_count, issue_kinds FROM calls"
+		" quality, rating, issue_count, issue_kinds, pinned FROM calls"
 	switch {
 	case detectionFilter(q) || probing:
 		// The page is picked from an index that holds the sort columns (a
@@ -263,7 +263,7 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		var start, end int64
 		var callType, clientTypes, resources, kinds string
 		err := rows.Scan(&s.ID, &start, &end, &s.DurationSeconds, &callType, &s.ParticipantCount,
-			&clientTypes, &resources, &s.RecordCount, &s.Quality, &s.Rating, &s.IssueCount, &kinds)
+			&clientTypes, &resources, &s.RecordCount, &s.Quality, &s.Rating, &s.IssueCount, &kinds, &s.Pinned)
 		if err != nil {
 			return page, fmt.Errorf("search calls: %w", err)
 		}

@@ -44,8 +44,11 @@ const (
 	qInsertChunk  = "INSERT INTO chunks (id, cid, meta, data) VALUES (?, ?, ?, ?)"
 	qInsertPoints = "INSERT INTO points (cid, minute, seq, n, data) VALUES (?, ?, ?, ?, ?)"
 
+	// The second column is the last chunk id ever used: retention may
+	// delete the newest chunks, but their ids stay in the record index, so
+	// a chunk id is never given out twice.
 	qIndexState = `SELECT coalesce((SELECT value FROM counters WHERE name = 'index_upto'), 0),
-		coalesce((SELECT max(id) FROM chunks), 0)`
+		max(coalesce((SELECT max(id) FROM chunks), 0), coalesce((SELECT value FROM counters WHERE name = 'index_upto'), 0))`
 	qChunksAfter    = "SELECT id, meta FROM chunks WHERE id > ? ORDER BY id"
 	qRuns           = "SELECT run FROM id_runs ORDER BY run DESC"
 	qRunPage        = "SELECT data FROM id_pages WHERE run = ? AND first <= ? ORDER BY first DESC LIMIT 1"

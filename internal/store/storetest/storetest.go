@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"FacetFilters", testFacetFilters},
 		{"FacetsFollowChanges", testFacetsFollowChanges},
 		{"FacetsOfUnlinkedOperations", testFacetsOfUnlinkedOperations},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

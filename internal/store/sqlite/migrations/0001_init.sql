@@ -29,6 +29,8 @@ CREATE TABLE chunks (
 	meta BLOB NOT NULL,
 	data BLOB NOT NULL
 );
+-- Retention (Expire) finds the chunks and search keys of a call by cid.
+CREATE INDEX chunks_by_call ON chunks (cid);
 
 -- The record id index: sorted runs of (128-bit key of the id, seq), split
 -- into pages of a few dozen entries. An id of 32 lower-case hex digits is
@@ -77,7 +79,9 @@ CREATE TABLE calls (
 	rating_score REAL,
 	issue_count  INTEGER NOT NULL DEFAULT 0,
 	max_sev      INTEGER NOT NULL DEFAULT 0,
-	issue_kinds  TEXT NOT NULL DEFAULT '[]'
+	issue_kinds  TEXT NOT NULL DEFAULT '[]',
+	-- 1 keeps the call whatever the retention window (SetPinned).
+	pinned       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX calls_by_start ON calls (start_ns, id);
 CREATE INDEX calls_by_duration ON calls (duration, id, start_ns);
@@ -114,6 +118,7 @@ CREATE TABLE keys (
 	cid INTEGER NOT NULL,
 	PRIMARY KEY (key, cid)
 ) WITHOUT ROWID;
+CREATE INDEX keys_by_call ON keys (cid);
 
 -- Search facets. facet_values interns each value a call can have of the
 -- call type (facet 1), endpoint type (2), SDK version (3), OS family (4)

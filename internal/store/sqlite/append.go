@@ -55,6 +55,21 @@ type writerCache struct {
 	facets  map[facetRow]int64
 }
 
+// checkEpoch forgets the cached rows when calls were expired since this
+// writer last looked, by this process or another one on the same file:
+// the rows they point at may be gone.
+func (a *appender) checkEpoch(ctx context.Context) error {
+	var epoch int64
+	if err := a.queryRow(ctx, qExpireEpoch).Scan(&epoch); err != nil {
+		return fmt.Errorf("read expiry epoch: %w", err)
+	}
+	if epoch != a.db.cacheEpoch {
+		a.db.cache.reset()
+		a.db.cacheEpoch = epoch
+	}
+	return nil
+}
+
 func (c *writerCache) reset() {
 	c.calls = make(map[string]int64)
 	c.names = make(map[string]int64)
@@ -212,6 +227,9 @@ func (a *appender) touchedIDs() []string {
 }
 
 func (a *appender) run(ctx context.Context, batch []model.Record) error {
+	if err := a.checkEpoch(ctx); err != nil {
+		return err
+	}
 	fresh, err := a.freshRecords(ctx, batch)
 	if err != nil {
 		return err

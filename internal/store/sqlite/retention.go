@@ -146,6 +146,11 @@ func (db *DB) expireBatch(ctx context.Context, beforeNS, after int64) (calls, re
 	if err := deleteCalls(ctx, tx, "("+strings.Join(cids, ",")+")", len(cids), records); err != nil {
 		return 0, 0, 0, err
 	}
+	// Writers in other processes cache rows that are gone now; the epoch
+	// tells them to forget (see appender.checkEpoch).
+	if _, err := tx.ExecContext(ctx, qBumpExpireEpoch); err != nil {
+		return 0, 0, 0, fmt.Errorf("bump expiry epoch: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, 0, fmt.Errorf("commit: %w", err)
 	}

@@ -54,7 +54,9 @@ type DB struct {
 	mu     sync.Mutex // serializes Append and guards the fields below
 	closed bool
 	cache  writerCache
-	ix     idIndex
+	// cacheEpoch is the expiry epoch the cache was filled under.
+	cacheEpoch int64
+	ix         idIndex
 	// sinceOptimize counts records appended since the planner statistics
 	// were last refreshed.
 	sinceOptimize int

@@ -39,6 +39,9 @@ const (
 		first_ns = ?, last_ns = ? WHERE cid = ?`
 	qAddCounters = `INSERT INTO counters (name, value) VALUES ('records', ?), ('calls', ?)
 		ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`
+	qBumpExpireEpoch = `INSERT INTO counters (name, value) VALUES ('expire_epoch', 1)
+		ON CONFLICT (name) DO UPDATE SET value = value + 1`
+	qExpireEpoch   = "SELECT coalesce((SELECT value FROM counters WHERE name = 'expire_epoch'), 0)"
 	qSetLastAppend = `INSERT INTO counters (name, value) VALUES ('last_append_ns', ?)
 		ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`
 	qInsertChunk  = "INSERT INTO chunks (id, cid, meta, data) VALUES (?, ?, ?, ?)"

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -135,11 +136,15 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 // BenchmarkSearch searches a store of 100,000 summary-only calls, 30 % of
-// them with detected issues.
+// them with detected issues; CALLDIAG_BENCH_CALLS sets another number
+// (1000000 for the million-call figure, which takes minutes to build).
 func BenchmarkSearch(b *testing.B) {
 	db := openTest(b)
 	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	const n = 100000
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("CALLDIAG_BENCH_CALLS")); err == nil && v > 0 {
+		n = v
+	}
 	appendAll(b, db, summaryOnly(n, base), 5000)
 	detectSynthetic(b, db, n, base)
 	if _, err := db.w.ExecContext(context.Background(), "PRAGMA optimize=0x10002"); err != nil {

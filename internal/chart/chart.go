@@ -269,3 +269,14 @@ func formatValue(v float64) string {
 	}
 	return strconv.FormatFloat(r, 'f', -1, 64)
 }
+
+// size ends a root <svg> start tag with its width, height and viewBox.
+func (w *svg) size(width, height float64) {
+	w.num("width", width)
+	w.num("height", height)
+	w.s(` viewBox="0 0 `)
+	w.n(width)
+	w.s(" ")
+	w.n(height)
+	w.s("\">\n")
+}

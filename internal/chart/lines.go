@@ -127,13 +127,7 @@ func Lines(a Axis, c LineChart) template.HTML {
 	}
 	a.writeWindow(w)
 	w.s(`"`)
-	w.num("width", width)
-	w.num("height", height)
-	w.s(` viewBox="0 0 `)
-	w.n(width)
-	w.s(" ")
-	w.n(height)
-	w.s("\">\n")
+	w.size(width, height)
 
 	w.s(`<text class="chart-title"`)
 	w.num("x", g)
@@ -503,13 +497,7 @@ func Spark(points []Point, threshold *float64, below bool, width, height float64
 		}
 	}
 	w.s(`"`)
-	w.num("width", width)
-	w.num("height", height)
-	w.s(` viewBox="0 0 `)
-	w.n(width)
-	w.s(" ")
-	w.n(height)
-	w.s("\">\n")
+	w.size(width, height)
 	if hasThr {
 		ty := y(*threshold)
 		w.s(`<path class="threshold" d="M0,`)

@@ -94,13 +94,7 @@ func Timeline(a Axis, lanes []Lane, hl []Highlight) template.HTML {
 	}
 	a.writeWindow(w)
 	w.s(`"`)
-	w.num("width", width)
-	w.num("height", height)
-	w.s(` viewBox="0 0 `)
-	w.n(width)
-	w.s(" ")
-	w.n(height)
-	w.s("\">\n")
+	w.size(width, height)
 
 	drawHighlights(w, a, hl, axisHeight, height-bottomPad)
 	drawTimeAxis(w, a, height-bottomPad)

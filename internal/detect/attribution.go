@@ -468,7 +468,11 @@ const (
 // qualityUFDs collects, per participant and lower-cased UFD name, the
 // intervals in which the network quality UFDs were raised.
 func (d *run) qualityUFDs() map[string]map[string][]span {
+	if d.quality != nil {
+		return d.quality
+	}
 	out := map[string]map[string][]span{}
+	defer func() { d.quality = out }()
 	open := map[[2]string]time.Time{}
 	for i := range d.in.Events {
 		e := &d.in.Events[i]

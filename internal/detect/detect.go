@@ -84,6 +84,8 @@ type run struct {
 	// mutedPIDs and connUFDs index the events, built on first use.
 	mutedPIDs map[string]bool
 	connUFDs  map[string][]*model.TimelineEvent
+	// quality holds the network-quality UFD intervals, built on first use.
+	quality map[string]map[string][]span
 }
 
 // Run detects the issues of one call. In order: the per-stream rules on

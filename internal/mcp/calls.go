@@ -123,27 +123,25 @@ func (s *Server) searchCalls(ctx context.Context, _ *sdk.CallToolRequest, args s
 }
 
 func (s *Server) getCall(ctx context.Context, _ *sdk.CallToolRequest, args callArgs) (*sdk.CallToolResult, any, error) {
-	id, err := callID(args.CallID)
-	if err != nil {
-		return nil, nil, err
-	}
-	call, err := callview.Overview(ctx, s.cfg.Store, id, s.cfg.Rules.Load())
-	if err != nil {
-		return nil, nil, s.storeError(ctx, "get_call", err, id)
-	}
-	return nil, call, nil
+	return showCall(ctx, s, "get_call", args, callview.Overview)
 }
 
 func (s *Server) getCallIssues(ctx context.Context, _ *sdk.CallToolRequest, args callArgs) (*sdk.CallToolResult, any, error) {
+	return showCall(ctx, s, "get_call_issues", args, callview.Issues)
+}
+
+// showCall answers a tool that shows one view of one call, as the API does.
+func showCall[T any](ctx context.Context, s *Server, tool string, args callArgs,
+	view func(context.Context, callview.Reader, string, detect.Rules) (T, error)) (*sdk.CallToolResult, any, error) {
 	id, err := callID(args.CallID)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := callview.Issues(ctx, s.cfg.Store, id, s.cfg.Rules.Load())
+	v, err := view(ctx, s.cfg.Store, id, s.cfg.Rules.Load())
 	if err != nil {
-		return nil, nil, s.storeError(ctx, "get_call_issues", err, id)
+		return nil, nil, s.storeError(ctx, tool, err, id)
 	}
-	return nil, res, nil
+	return nil, v, nil
 }
 
 func (s *Server) getTimeline(ctx context.Context, _ *sdk.CallToolRequest, args timelineArgs) (*sdk.CallToolResult, any, error) {

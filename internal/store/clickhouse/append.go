@@ -1,0 +1,406 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sort"
+	"time"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
+)
+
+// idBatch is how many ids one duplicate lookup asks for.
+const idBatch = 5000
+
+// Append stores a batch of records; see store.Store. The records go in
+// first and their ids last, so a batch cut short by a crash is stored again
+// in full when it is delivered again, and reads ignore the repeats.
+func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendResult, error) {
+	res := store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}
+	if db.closed.Load() {
+		return res, errClosed
+	}
+	if len(batch) == 0 {
+		return res, nil
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+
+	first := make(map[string]int, len(batch))
+	ids := make([]string, 0, len(batch))
+	for i := range batch {
+		if _, ok := first[batch[i].ID]; !ok {
+			first[batch[i].ID] = i
+			ids = append(ids, batch[i].ID)
+		}
+	}
+	stored, err := db.storedIDs(ctx, ids)
+	if err != nil {
+		return res, err
+	}
+	fresh := make([]*model.Record, 0, len(ids))
+	for _, id := range ids {
+		if !stored[id] {
+			i := first[id]
+			res.New[i] = true
+			fresh = append(fresh, &batch[i])
+		}
+	}
+	res.Stored, res.Duplicates = len(fresh), len(batch)-len(fresh)
+	if len(fresh) == 0 {
+		return res, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
+	}
+	ver := db.nextVersion()
+	if err := db.insertRecords(ctx, fresh, ver); err != nil {
+		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
+	}
+	touched, err := db.touchedCalls(ctx, fresh)
+	if err != nil {
+		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
+	}
+	if err := db.refresh(ctx, touched, ver); err != nil {
+		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
+	}
+	if err := db.insertIDs(ctx, fresh); err != nil {
+		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
+	}
+	if err := db.insertRow(ctx, "meta", "last_append", ver, time.Now().UnixNano()); err != nil {
+		return res, fmt.Errorf("write last append: %w", err)
+	}
+	res.Calls = touched
+	return res, nil
+}
+
+// storedIDs reports which ids are stored.
+func (db *DB) storedIDs(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	for start := 0; start < len(ids); start += idBatch {
+		part := ids[start:min(start+idBatch, len(ids))]
+		rows, err := db.conn.Query(ctx, "SELECT id FROM "+db.t("ids")+" WHERE id IN "+inList(part))
+		if err != nil {
+			return nil, fmt.Errorf("look up record ids: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up record ids: %w", err)
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("look up record ids: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func kindOf(r *model.Record) uint8 {
+	switch {
+	case r.Participant != nil:
+		return kindSummary
+	case r.Stream != nil:
+		return kindStream
+	case r.Operation != nil:
+		return kindOperation
+	case r.Sample != nil:
+		return kindSample
+	case r.Survey != nil:
+		return kindSurvey
+	case r.Event != nil:
+		return kindService
+	}
+	return kindOther
+}
+
+func clientOf(r *model.Record) string {
+	switch {
+	case r.Operation != nil:
+		return r.Operation.ClientInstanceID
+	case r.Sample != nil:
+		return r.Sample.ClientInstanceID
+	}
+	return ""
+}
+
+// idHash orders points of the same time independently of arrival order:
+// the 64-bit FNV-1a hash of the record id, as the SQLite store orders them.
+func idHash(id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return int64(h.Sum64())
+}
+
+func (db *DB) insertRecords(ctx context.Context, fresh []*model.Record, ver uint64) error {
+	recs, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+db.t("records"))
+	if err != nil {
+		return fmt.Errorf("insert records: %w", err)
+	}
+	defer recs.Abort()
+	pts, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+db.t("points"))
+	if err != nil {
+		return fmt.Errorf("insert points: %w", err)
+	}
+	defer pts.Abort()
+	npts := 0
+	for _, r := range fresh {
+		t := callfold.NS(callfold.EventTime(r))
+		kind := kindOf(r)
+		var rec []byte
+		if kind != kindSample {
+			if rec, err = callfold.MarshalRecord(r); err != nil {
+				return fmt.Errorf("record %s: encode: %w", r.ID, err)
+			}
+		}
+		err := recs.Append(day(t), r.Resource, r.CallID, t, callfold.NS(r.Time), r.ID, kind, clientOf(r),
+			callfold.CategoryName(r), ver, string(rec), string(r.Raw))
+		if err != nil {
+			return fmt.Errorf("record %s: %w", r.ID, err)
+		}
+		if kind != kindSample || r.CallID == "" {
+			continue
+		}
+		s := r.Sample
+		v, ok := callfold.SampleValue(s)
+		if !ok {
+			v = 0
+		}
+		var has uint8
+		if ok {
+			has = 1
+		}
+		err = pts.Append(day(t), r.Resource, r.CallID, t, idHash(r.ID), r.ID, callfold.SeriesParticipant(s),
+			s.ParticipantID, s.EndpointID, s.ClientInstanceID, callfold.CategoryName(r), callfold.SeriesStream(s),
+			s.Metric, has, v)
+		if err != nil {
+			return fmt.Errorf("record %s: %w", r.ID, err)
+		}
+		npts++
+	}
+	if err := recs.Send(); err != nil {
+		return fmt.Errorf("insert records: %w", err)
+	}
+	if npts > 0 {
+		if err := pts.Send(); err != nil {
+			return fmt.Errorf("insert points: %w", err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) insertIDs(ctx context.Context, fresh []*model.Record) error {
+	b, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+db.t("ids"))
+	if err != nil {
+		return fmt.Errorf("insert record ids: %w", err)
+	}
+	now := time.Now().UnixNano()
+	for _, r := range fresh {
+		t := callfold.NS(callfold.EventTime(r))
+		if err := b.Append(r.ID, r.CallID, r.Resource, day(t), t, now); err != nil {
+			b.Abort()
+			return fmt.Errorf("record %s: %w", r.ID, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("insert record ids: %w", err)
+	}
+	return nil
+}
+
+// touchedCalls lists, sorted, the calls whose views fresh records change:
+// the calls they name, and the calls that gain or may lose client
+// operations that arrived without a call id.
+func (db *DB) touchedCalls(ctx context.Context, fresh []*model.Record) ([]string, error) {
+	set := make(map[string]bool)
+	orphanCIs := make(map[string]bool) // instances of fresh unlinked operations
+	callCIs := make(map[string]bool)   // instances seen in calls in this batch
+	for _, r := range fresh {
+		ci := clientOf(r)
+		switch {
+		case r.CallID != "":
+			set[r.CallID] = true
+			if ci != "" {
+				callCIs[ci] = true
+			}
+		case r.Operation != nil && ci != "":
+			orphanCIs[ci] = true
+		}
+	}
+	// An instance newly seen in a call may take operations away from its
+	// other calls; only instances with unlinked operations matter.
+	if len(callCIs) > 0 {
+		have, err := db.clientsWithOrphans(ctx, keys(callCIs))
+		if err != nil {
+			return nil, err
+		}
+		for ci := range have {
+			orphanCIs[ci] = true
+		}
+	}
+	if len(orphanCIs) > 0 {
+		mapped, err := db.mappings(ctx, keys(orphanCIs))
+		if err != nil {
+			return nil, err
+		}
+		for _, ms := range mapped {
+			for _, m := range ms {
+				set[m.ID] = true
+			}
+		}
+	}
+	return keys(set), nil
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// clientsWithOrphans returns which of the client instances have operations
+// stored without a call id.
+func (db *DB) clientsWithOrphans(ctx context.Context, cis []string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	rows, err := db.conn.Query(ctx, "SELECT DISTINCT client_id FROM "+db.t("records")+
+		" WHERE call_id = '' AND kind = ? AND client_id IN "+inList(cis), kindOperation)
+	if err != nil {
+		return nil, fmt.Errorf("unlinked operations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ci string
+		if err := rows.Scan(&ci); err != nil {
+			return nil, fmt.Errorf("unlinked operations: %w", err)
+		}
+		out[ci] = true
+	}
+	return out, rows.Err()
+}
+
+// mappings lists, per client instance, the stored calls it is known in,
+// with each call's first record time, sorted by call id.
+func (db *DB) mappings(ctx context.Context, cis []string) (map[string][]callfold.MappedCall, error) {
+	out := make(map[string][]callfold.MappedCall)
+	if len(cis) == 0 {
+		return out, nil
+	}
+	rows, err := db.conn.Query(ctx, "SELECT client_id, call_id, argMax(pid, ver) FROM "+db.t("clients")+
+		" WHERE client_id IN "+inList(cis)+" GROUP BY client_id, call_id")
+	if err != nil {
+		return nil, fmt.Errorf("client calls: %w", err)
+	}
+	type pair struct{ ci, call, pid string }
+	var pairs []pair
+	callSet := make(map[string]bool)
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.ci, &p.call, &p.pid); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("client calls: %w", err)
+		}
+		pairs = append(pairs, p)
+		callSet[p.call] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("client calls: %w", err)
+	}
+	heads, err := db.latest(ctx, keys(callSet))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pairs {
+		h := heads[p.call]
+		if h == nil {
+			continue // expired
+		}
+		out[p.ci] = append(out[p.ci], callfold.MappedCall{ID: p.call, First: h.first, ParticipantID: p.pid})
+	}
+	for ci := range out {
+		slices.SortFunc(out[ci], func(a, b callfold.MappedCall) int { return compareStrings(a.ID, b.ID) })
+	}
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// refresh folds the touched calls again and writes their new rows, keys
+// and client mappings.
+func (db *DB) refresh(ctx context.Context, ids []string, ver uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	views, err := db.views(ctx, ids)
+	if err != nil {
+		return err
+	}
+	prev, err := db.latest(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var rows []*callRow
+	kb, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+db.t("keys"))
+	if err != nil {
+		return fmt.Errorf("write keys: %w", err)
+	}
+	defer kb.Abort()
+	cb, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+db.t("clients"))
+	if err != nil {
+		return fmt.Errorf("write clients: %w", err)
+	}
+	defer cb.Abort()
+	nk, nc := 0, 0
+	for _, id := range ids {
+		v := views[id]
+		if v == nil {
+			continue
+		}
+		r, err := rowOf(v, prev[id])
+		if err != nil {
+			return fmt.Errorf("call %s: %w", id, err)
+		}
+		rows = append(rows, r)
+		for _, k := range v.Keys {
+			if err := kb.Append(k, id); err != nil {
+				return fmt.Errorf("write keys: %w", err)
+			}
+			nk++
+		}
+		for ci, pid := range v.Clients {
+			if err := cb.Append(ci, id, ver, pid); err != nil {
+				return fmt.Errorf("write clients: %w", err)
+			}
+			nc++
+		}
+	}
+	if nk > 0 {
+		if err := kb.Send(); err != nil {
+			return fmt.Errorf("write keys: %w", err)
+		}
+	}
+	if nc > 0 {
+		if err := cb.Send(); err != nil {
+			return fmt.Errorf("write clients: %w", err)
+		}
+	}
+	return db.writeRows(ctx, rows, ver)
+}

@@ -1,0 +1,357 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
+)
+
+// view folds one stored call, or returns store.ErrNotFound.
+func (db *DB) view(ctx context.Context, id string) (*callfold.Call, *callRow, error) {
+	h, err := db.head(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	vs, err := db.views(ctx, []string{id})
+	if err != nil {
+		return nil, nil, fmt.Errorf("call %s: %w", id, err)
+	}
+	v := vs[id]
+	if v == nil {
+		return nil, nil, fmt.Errorf("call %s: %w", id, store.ErrNotFound)
+	}
+	return v, h, nil
+}
+
+// Call returns the overview of one call; see store.Store.
+func (db *DB) Call(ctx context.Context, id string) (model.Call, error) {
+	if db.closed.Load() {
+		return model.Call{}, errClosed
+	}
+	v, h, err := db.view(ctx, id)
+	if err != nil {
+		return model.Call{}, err
+	}
+	c := v.Call
+	c.Pinned = h.pinned != 0
+	return c, nil
+}
+
+// Record returns the original bytes of a stored record; see store.Store.
+func (db *DB) Record(ctx context.Context, id string) (store.StoredRecord, error) {
+	if db.closed.Load() {
+		return store.StoredRecord{}, errClosed
+	}
+	var callID, resource string
+	var d time.Time
+	var t int64
+	err := db.conn.QueryRow(ctx, "SELECT call_id, resource, day, t FROM "+db.t("ids")+" WHERE id = ? LIMIT 1", id).
+		Scan(&callID, &resource, &d, &t)
+	if err != nil {
+		if isNoRows(err) {
+			return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, store.ErrNotFound)
+		}
+		return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
+	}
+	var cat, raw string
+	var rt int64
+	err = db.conn.QueryRow(ctx, "SELECT category, rec_time, raw FROM "+db.t("records")+
+		" WHERE resource = ? AND call_id = ? AND t = ? AND id = ? LIMIT 1", resource, callID, t, id).Scan(&cat, &rt, &raw)
+	if err != nil {
+		if isNoRows(err) {
+			// An expired call's record: its id stays known, its bytes are gone.
+			return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, store.ErrNotFound)
+		}
+		return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
+	}
+	if callID != "" {
+		if _, err := db.head(ctx, callID); err != nil {
+			return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
+		}
+	}
+	return store.StoredRecord{ID: id, CallID: callID, Category: model.Category(cat), Resource: resource,
+		Time: callfold.FromNS(rt), Raw: []byte(raw)}, nil
+}
+
+func isNoRows(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no rows in result set")
+}
+
+// itemKey orders timeline items: by time, then kind, then event id for
+// events or (hash of record id, record id) for metric points.
+type itemKey struct {
+	t    int64
+	kind string
+	h    int64
+	id   string
+}
+
+func (a itemKey) less(b itemKey) bool {
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	if a.kind == model.KindMetric && a.h != b.h {
+		return a.h < b.h
+	}
+	return a.id < b.id
+}
+
+func (a itemKey) encode() string {
+	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.h, 10) + "|" + a.id
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func decodeItemKey(s string) (itemKey, error) {
+	var k itemKey
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return k, store.ErrBadCursor
+	}
+	f := strings.SplitN(string(b), "|", 4)
+	if len(f) != 4 || f[1] == "" {
+		return k, store.ErrBadCursor
+	}
+	k.kind, k.id = f[1], f[3]
+	var e1, e2 error
+	k.t, e1 = strconv.ParseInt(f[0], 10, 64)
+	k.h, e2 = strconv.ParseInt(f[2], 10, 64)
+	if e1 != nil || e2 != nil {
+		return k, store.ErrBadCursor
+	}
+	return k, nil
+}
+
+type item struct {
+	key    itemKey
+	event  *model.TimelineEvent
+	series string // participant|stream|metric of a point
+	value  float64
+}
+
+type seriesKey struct{ pid, stream, metric string }
+
+// Timeline returns one page of a call's timeline; see store.Store.
+func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeline, error) {
+	tl := model.Timeline{Events: []model.TimelineEvent{}, Series: []model.Series{}}
+	if db.closed.Load() {
+		return tl, errClosed
+	}
+	limit := pageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
+	var after *itemKey
+	if q.Cursor != "" {
+		k, err := decodeItemKey(q.Cursor)
+		if err != nil {
+			return tl, fmt.Errorf("timeline: %w", err)
+		}
+		after = &k
+	}
+	want := func(string) bool { return true }
+	if len(q.Kinds) > 0 {
+		set := make(map[string]bool, len(q.Kinds))
+		for _, k := range q.Kinds {
+			set[k] = true
+		}
+		want = func(kind string) bool { return set[kind] }
+	}
+	v, h, err := db.view(ctx, q.CallID)
+	if err != nil {
+		return tl, fmt.Errorf("timeline: %w", err)
+	}
+	var from, to int64 = -1 << 63, 1<<63 - 1
+	if !q.From.IsZero() {
+		from = q.From.UnixNano()
+	}
+	if !q.To.IsZero() {
+		to = q.To.UnixNano()
+	}
+	keep := func(k itemKey, pid string) bool {
+		switch {
+		case !want(k.kind):
+		case q.ParticipantID != "" && pid != q.ParticipantID:
+		case k.t < from || k.t >= to:
+		case after != nil && !after.less(k):
+		default:
+			return true
+		}
+		return false
+	}
+	var items []item
+	for i := range v.Events {
+		e := &v.Events[i]
+		k := itemKey{t: callfold.NS(e.Time), kind: e.Kind, id: e.ID}
+		if keep(k, e.ParticipantID) {
+			items = append(items, item{key: k, event: e})
+			if len(items) > limit {
+				break
+			}
+		}
+	}
+	if want(model.KindMetric) {
+		if items, err = db.points(ctx, q, h, v, from, to, after, limit, items); err != nil {
+			return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
+		}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		switch {
+		case a.key.less(b.key):
+			return -1
+		case b.key.less(a.key):
+			return 1
+		}
+		return 0
+	})
+	if len(items) > limit {
+		items = items[:limit]
+		tl.NextCursor = items[limit-1].key.encode()
+	}
+	bySeries := make(map[string]int)
+	for _, it := range items {
+		if it.event != nil {
+			tl.Events = append(tl.Events, *it.event)
+			continue
+		}
+		i, ok := bySeries[it.series]
+		if !ok {
+			i = len(tl.Series)
+			bySeries[it.series] = i
+			f := strings.SplitN(it.series, "|", 3)
+			pid := f[0]
+			if ci, ok := strings.CutPrefix(pid, callfold.ClientPlaceholder); ok {
+				pid = v.Clients[ci] // "" while the client instance is not known
+			}
+			tl.Series = append(tl.Series, model.Series{ParticipantID: pid, StreamID: f[1], Metric: f[2]})
+		}
+		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: callfold.FromNS(it.key.t), Value: it.value})
+	}
+	slices.SortStableFunc(tl.Series, func(a, b model.Series) int {
+		if c := strings.Compare(a.ParticipantID, b.ParticipantID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.StreamID, b.StreamID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Metric, b.Metric)
+	})
+	return tl, nil
+}
+
+// points reads up to limit+1 media-stats points of the window in item
+// order.
+func (db *DB) points(ctx context.Context, q store.TimelineQuery, h *callRow, v *callfold.Call, from, to int64,
+	after *itemKey, limit int, items []item) ([]item, error) {
+	conds := []string{"call_id = " + quote(q.CallID), "has_value = 1"}
+	if len(h.resources) > 0 {
+		// The leading key column: lets the primary index find the call.
+		conds = append(conds, "resource IN "+inList(append(slices.Clone(h.resources), "")))
+	}
+	if from > -1<<63 {
+		conds = append(conds, "t >= "+strconv.FormatInt(from, 10))
+	}
+	if to < 1<<63-1 {
+		conds = append(conds, "t < "+strconv.FormatInt(to, 10))
+	}
+	if q.ParticipantID != "" {
+		// A series of samples that named no participant is keyed by its
+		// client instance; it belongs to the participant that instance is
+		// mapped to.
+		pids := []string{q.ParticipantID}
+		for ci, pid := range v.Clients {
+			if pid == q.ParticipantID {
+				pids = append(pids, callfold.ClientPlaceholder+ci)
+			}
+		}
+		slices.Sort(pids)
+		conds = append(conds, "pid IN "+inList(pids))
+	}
+	if after != nil {
+		switch {
+		case after.kind < model.KindMetric:
+			conds = append(conds, "t >= "+strconv.FormatInt(after.t, 10))
+		case after.kind > model.KindMetric:
+			conds = append(conds, "t > "+strconv.FormatInt(after.t, 10))
+		default:
+			conds = append(conds, fmt.Sprintf("(t, h, id) > (%d, %d, %s)", after.t, after.h, quote(after.id)))
+		}
+	}
+	rows, err := db.conn.Query(ctx, "SELECT t, h, id, pid, stream, metric, value FROM "+db.t("points")+
+		" WHERE "+strings.Join(conds, " AND ")+" ORDER BY t, h, id LIMIT "+strconv.Itoa(limit+2))
+	if err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	defer rows.Close()
+	var last itemKey
+	for rows.Next() {
+		var k itemKey
+		var s seriesKey
+		var value float64
+		if err := rows.Scan(&k.t, &k.h, &k.id, &s.pid, &s.stream, &s.metric, &value); err != nil {
+			return nil, fmt.Errorf("points: %w", err)
+		}
+		k.kind = model.KindMetric
+		if k == last {
+			continue // a record stored twice by a retried batch
+		}
+		last = k
+		items = append(items, item{key: k, series: s.pid + "|" + s.stream + "|" + s.metric, value: value})
+	}
+	return items, rows.Err()
+}
+
+func pageLimit(n, def, most int) int {
+	switch {
+	case n <= 0:
+		return def
+	case n > most:
+		return most
+	}
+	return n
+}
+
+// Stats returns store-wide counts; see store.Store.
+func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	if db.closed.Load() {
+		return st, errClosed
+	}
+	var calls, records uint64
+	err := db.conn.QueryRow(ctx, "SELECT count(), sum(records_) FROM (SELECT argMax(deleted, ver) AS deleted_,"+
+		" argMax(records, ver) AS records_ FROM "+db.t("calls")+" GROUP BY call_id) WHERE deleted_ = 0").
+		Scan(&calls, &records)
+	if err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	var callless uint64
+	if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+db.t("ids")+" WHERE call_id = ''").Scan(&callless); err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	st.Calls, st.Records = int(calls), int(records+callless)
+	var unlinked uint64
+	err = db.conn.QueryRow(ctx, "SELECT uniqExact(id) FROM "+db.t("records")+" WHERE call_id = '' AND kind = ?"+
+		" AND client_id NOT IN (SELECT client_id FROM "+db.t("clients")+")", kindOperation).Scan(&unlinked)
+	if err != nil {
+		return st, fmt.Errorf("stats: count unlinked operations: %w", err)
+	}
+	st.UnlinkedOperations = int(unlinked)
+	var last int64
+	var n uint64
+	err = db.conn.QueryRow(ctx, "SELECT count(), argMax(value, ver) FROM "+db.t("meta")+" WHERE name = 'last_append'").
+		Scan(&n, &last)
+	if err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	if n > 0 && last != 0 {
+		st.LastAppend = time.Unix(0, last).UTC()
+	}
+	return st, nil
+}

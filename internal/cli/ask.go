@@ -56,14 +56,14 @@ own answer is given with a note.`,
 			if err != nil {
 				return err
 			}
-			dir, err := a.storeDir()
+			kind, dir, err := a.storeTarget()
 			if err != nil {
 				return err
 			}
 			calls := &lazyCalls{rules: rules, open: func(ctx context.Context) (store.Store, error) {
 				// Do not create a store just to answer a question: a
 				// missing one simply holds no calls.
-				if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); errors.Is(err, os.ErrNotExist) {
+				if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); kind == storeSQLite && errors.Is(err, os.ErrNotExist) {
 					return nil, nil
 				}
 				return a.openStore(ctx)

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"calldiag/internal/bench"
 	"calldiag/internal/detect"
 	"calldiag/internal/store"
+	"calldiag/internal/store/clickhouse"
 	"calldiag/internal/store/sqlite"
 	"calldiag/internal/web"
 )
@@ -36,8 +40,10 @@ call of 250 participants, and measure on the store:
 Each figure is the median of --runs measurements and is shown beside its
 target. The stores are created in a temporary folder removed at the end,
 or, with --db DIR (or --store sqlite:DIR), in DIR/run-1, DIR/run-2, ...,
-which are kept. --quick measures about 40 calls and finishes within a
-minute.`,
+which are kept. With --store clickhouse://HOST:PORT/DB each run gets a
+database of its own, DB_bench_run_N, dropped at the end; the peak memory
+is then this process's alone, not the server's. --quick measures about 40
+calls and finishes within a minute.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Runs < 1 || opts.Calls < 0 {
@@ -71,13 +77,25 @@ minute.`,
 // store, and the folder for its files ("" for a temporary one when neither
 // --db nor --store is given).
 func (a *app) benchBackend() (bench.Backend, string, error) {
+	webHandler := func(st store.Store) (http.Handler, error) {
+		h, err := web.New(web.Config{Store: st, Rules: detect.NewRuleSet(detect.DefaultRules()), Logger: a.log})
+		if err != nil {
+			return nil, err
+		}
+		mux := http.NewServeMux()
+		h.Register(mux)
+		return mux, nil
+	}
 	dir := ""
 	if a.dbDir != "" || a.store != "" {
-		d, err := a.storeDir()
+		kind, loc, err := a.storeTarget()
 		if err != nil {
 			return bench.Backend{}, "", err
 		}
-		dir = d
+		if kind == storeClickHouse {
+			return a.clickhouseBench(loc, webHandler)
+		}
+		dir = loc
 	}
 	b := bench.Backend{
 		Name: "sqlite",
@@ -92,17 +110,68 @@ func (a *app) benchBackend() (bench.Backend, string, error) {
 			return db.SizeBreakdown(ctx)
 		},
 		Serve: a.benchServe,
-		Web: func(st store.Store) (http.Handler, error) {
-			h, err := web.New(web.Config{Store: st, Rules: detect.NewRuleSet(detect.DefaultRules()), Logger: a.log})
+		Web:   webHandler,
+	}
+	return b, dir, nil
+}
+
+// clickhouseBench measures the ClickHouse store at URL u: each run gets a
+// database of its own, named after the URL's database and the run, which is
+// dropped when the run's store is closed. The files bench writes (the
+// corpus) go to a temporary folder.
+func (a *app) clickhouseBench(u string, webHandler func(store.Store) (http.Handler, error)) (bench.Backend, string, error) {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return bench.Backend{}, "", &UsageError{Msg: fmt.Sprintf("--store %s: %v", u, err)}
+	}
+	base := strings.Trim(parsed.Path, "/")
+	if base == "" {
+		base = "calldiag"
+	}
+	b := bench.Backend{
+		Name: "clickhouse",
+		Open: func(ctx context.Context, dir string) (store.Store, error) {
+			run := *parsed
+			run.Path = "/" + base + "_bench_" + strings.NewReplacer("-", "_", ".", "_").Replace(filepath.Base(dir))
+			db, err := clickhouse.Open(ctx, run.String(), a.log)
 			if err != nil {
 				return nil, err
 			}
-			mux := http.NewServeMux()
-			h.Register(mux)
-			return mux, nil
+			// Start from an empty database even when an earlier bench was
+			// interrupted before it dropped its own.
+			if err := db.Drop(ctx); err != nil {
+				db.Close()
+				return nil, err
+			}
+			db.Close()
+			if db, err = clickhouse.Open(ctx, run.String(), a.log); err != nil {
+				return nil, err
+			}
+			return droppedOnClose{db}, nil
 		},
+		Size: func(ctx context.Context, st store.Store) (int64, int64, error) {
+			db, ok := st.(droppedOnClose)
+			if !ok {
+				return 0, 0, fmt.Errorf("size: not a ClickHouse store")
+			}
+			return db.Size(ctx)
+		},
+		Serve: a.benchServe,
+		Web:   webHandler,
 	}
-	return b, dir, nil
+	return b, "", nil
+}
+
+// droppedOnClose is a ClickHouse store whose database is dropped when it
+// is closed.
+type droppedOnClose struct{ *clickhouse.DB }
+
+func (d droppedOnClose) Close() error {
+	err := d.Drop(context.Background())
+	if cerr := d.DB.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // benchServe runs the real server on a loopback port until stop is called.

@@ -136,7 +136,7 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dbDir, "db", "", "folder of the embedded SQLite store (default $CALLDIAG_DB, else ./calldiag-data)")
-	pf.StringVar(&a.store, "store", "", "store URL: sqlite:DIR (clickhouse:// comes with the scale-out store)")
+	pf.StringVar(&a.store, "store", "", "store URL: sqlite:DIR, or clickhouse://HOST:PORT/DATABASE for the scale-out store (default $CALLDIAG_STORE)")
 	pf.StringVar(&a.logLvl, "log-level", "warn", "log level: debug, info, warn, error")
 
 	root.AddCommand(

@@ -6,43 +6,64 @@ import (
 	"strings"
 
 	"calldiag/internal/store"
+	"calldiag/internal/store/clickhouse"
 	"calldiag/internal/store/sqlite"
 )
 
-// storeDir resolves where the embedded store lives: --db, else --store
-// sqlite:DIR, else ./calldiag-data. Giving both is a usage error.
-func (a *app) storeDir() (string, error) {
+// Store kinds a store URL names.
+const (
+	storeSQLite     = "sqlite"
+	storeClickHouse = "clickhouse"
+)
+
+// storeTarget resolves which store the commands use: --db DIR, else --store
+// sqlite:DIR or clickhouse://…, else ./calldiag-data. It returns the kind
+// and the folder (SQLite) or URL (ClickHouse). Giving both flags is a usage
+// error.
+func (a *app) storeTarget() (kind, loc string, err error) {
 	if a.dbDir != "" && a.store != "" {
-		return "", &UsageError{Msg: "give either --db or --store, not both (check CALLDIAG_DB and CALLDIAG_STORE too)"}
+		return "", "", &UsageError{Msg: "give either --db or --store, not both (check CALLDIAG_DB and CALLDIAG_STORE too)"}
 	}
 	if a.store != "" {
 		switch {
 		case strings.HasPrefix(a.store, "sqlite:"):
 			dir := strings.TrimPrefix(strings.TrimPrefix(a.store, "sqlite:"), "//")
 			if dir == "" {
-				return "", &UsageError{Msg: "--store sqlite:DIR needs a folder"}
+				return "", "", &UsageError{Msg: "--store sqlite:DIR needs a folder"}
 			}
-			return dir, nil
+			return storeSQLite, dir, nil
 		case strings.HasPrefix(a.store, "clickhouse://"):
-			return "", fmt.Errorf("the ClickHouse store is not part of this version of calldiag; use the embedded store (--db DIR)")
+			return storeClickHouse, a.store, nil
 		default:
-			return "", &UsageError{Msg: fmt.Sprintf("unknown store %q: use sqlite:DIR", a.store)}
+			return "", "", &UsageError{Msg: fmt.Sprintf("unknown store %q: use sqlite:DIR or clickhouse://HOST:PORT/DATABASE", a.store)}
 		}
 	}
 	if a.dbDir != "" {
-		return a.dbDir, nil
+		return storeSQLite, a.dbDir, nil
 	}
-	return "./calldiag-data", nil
+	return storeSQLite, "./calldiag-data", nil
 }
 
+// openStore opens the store the flags name.
 func (a *app) openStore(ctx context.Context) (store.Store, error) {
-	dir, err := a.storeDir()
+	kind, loc, err := a.storeTarget()
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, dir, a.log)
+	return a.openTarget(ctx, kind, loc)
+}
+
+func (a *app) openTarget(ctx context.Context, kind, loc string) (store.Store, error) {
+	if kind == storeClickHouse {
+		db, err := clickhouse.Open(ctx, loc, a.log)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(ctx, loc, a.log)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", dir, err)
+		return nil, fmt.Errorf("open store %s: %w", loc, err)
 	}
 	return db, nil
 }

@@ -33,7 +33,8 @@ type Appender interface {
 
 // Options tune a Pipeline. Zero values take defaults.
 type Options struct {
-	// BatchSize is the number of records appended in one transaction (default 2000).
+	// BatchSize is the number of records appended in one transaction
+	// (default 2000, or what the store prefers).
 	BatchSize int
 	// MaxRecordBytes bounds one record (default 1 MiB).
 	MaxRecordBytes int
@@ -100,10 +101,19 @@ type Pipeline struct {
 	log  *slog.Logger
 }
 
+// batchSizer is a store that names the batch size it works best with
+// (a column store wants fewer, larger inserts than SQLite).
+type batchSizer interface {
+	PreferredBatchSize() int
+}
+
 // New returns a pipeline that appends to app.
 func New(app Appender, opts Options) *Pipeline {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 2000
+		if bs, ok := app.(batchSizer); ok && bs.PreferredBatchSize() > 0 {
+			opts.BatchSize = bs.PreferredBatchSize()
+		}
 	}
 	if opts.MaxRecordBytes <= 0 {
 		opts.MaxRecordBytes = 1 << 20

@@ -386,17 +386,18 @@ func (f *Fold) count(category, resource string, known bool, n int, first, last i
 	}
 }
 
-// Add folds one record of the call in; a record whose id was folded before
-// is ignored.
+// Add folds one record of the call in. A record other than a media-stats
+// sample whose id was folded before is ignored; samples, the bulk of a
+// call, are not remembered, so the caller passes each sample once.
 func (f *Fold) Add(r *model.Record) {
-	if f.seen[r.ID] {
-		return
-	}
-	f.seen[r.ID] = true
 	if r.Sample != nil {
 		f.AddSamples(GroupOf(r))
 		return
 	}
+	if f.seen[r.ID] {
+		return
+	}
+	f.seen[r.ID] = true
 	t := NS(EventTime(r))
 	f.count(CategoryName(r), r.Resource, r.Known, 1, t, t)
 	switch {
@@ -507,6 +508,9 @@ func (f *Fold) addSurvey(r *model.Record) {
 // Clients maps each client instance seen in the call's records to the
 // participant it was seen as (the smallest non-empty one).
 func (f *Fold) Clients() map[string]string { return f.clients }
+
+// Records is the number of records folded in.
+func (f *Fold) Records() int { return f.records }
 
 // First is the earliest record time of the call (Unix ns, 0 for none).
 func (f *Fold) First() int64 { return f.first }

@@ -58,24 +58,43 @@ func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendRes
 		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
 	}
 	ver := db.nextVersion()
-	if err := db.insertRecords(ctx, fresh, ver); err != nil {
-		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
-	}
-	touched, err := db.touchedCalls(ctx, fresh)
+	touched, err := db.store(ctx, fresh, ver)
 	if err != nil {
+		// The writer's folds may hold records whose ids are not stored;
+		// they are read back whole next time.
+		db.cache.reset()
 		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
-	}
-	if err := db.refresh(ctx, touched, ver); err != nil {
-		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
-	}
-	if err := db.insertIDs(ctx, fresh); err != nil {
-		return store.AppendResult{New: make([]bool, len(batch)), Calls: []string{}}, err
-	}
-	if err := db.insertRow(ctx, "meta", "last_append", ver, time.Now().UnixNano()); err != nil {
-		return res, fmt.Errorf("write last append: %w", err)
 	}
 	res.Calls = touched
 	return res, nil
+}
+
+// store writes fresh records, brings the calls they touch up to date and
+// records their ids, in that order. It returns the touched calls.
+func (db *DB) store(ctx context.Context, fresh []*model.Record, ver uint64) ([]string, error) {
+	t0 := time.Now()
+	if err := db.insertRecords(ctx, fresh, ver); err != nil {
+		return nil, err
+	}
+	t1 := time.Now()
+	touched, err := db.touchedCalls(ctx, fresh)
+	if err != nil {
+		return nil, err
+	}
+	t2 := time.Now()
+	if err := db.refresh(ctx, touched, fresh, ver); err != nil {
+		return nil, err
+	}
+	t3 := time.Now()
+	if err := db.insertIDs(ctx, fresh); err != nil {
+		return nil, err
+	}
+	db.log.Debug("append", "records", len(fresh), "calls", len(touched), "insert", t1.Sub(t0),
+		"touched", t2.Sub(t1), "refresh", t3.Sub(t2), "ids", time.Since(t3))
+	if err := db.insertRow(ctx, "meta", "last_append", ver, time.Now().UnixNano()); err != nil {
+		return nil, fmt.Errorf("write last append: %w", err)
+	}
+	return touched, nil
 }
 
 // storedIDs reports which ids are stored.
@@ -344,16 +363,46 @@ func compareStrings(a, b string) int {
 }
 
 // refresh folds the touched calls again and writes their new rows, keys
-// and client mappings.
-func (db *DB) refresh(ctx context.Context, ids []string, ver uint64) error {
+// and client mappings. A call the writer has folded before is brought up to
+// date from the fresh records alone; any other is read back whole.
+func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, ver uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	views, err := db.views(ctx, ids)
+	byCall := make(map[string][]*model.Record)
+	for _, r := range fresh {
+		if r.CallID != "" {
+			byCall[r.CallID] = append(byCall[r.CallID], r)
+		}
+	}
+	folds := make(map[string]*callfold.Fold, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if f := db.cache.get(id); f != nil {
+			for _, r := range byCall[id] {
+				f.Add(r)
+			}
+			folds[id] = f
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) > 0 {
+		loaded, err := db.folds(ctx, missing)
+		if err != nil {
+			return err
+		}
+		for id, f := range loaded {
+			folds[id] = f
+		}
+	}
+	// The newest rows carry the detection and pin, which other processes
+	// (calldiag pin, a detection run) may have changed.
+	prev, err := db.latest(ctx, ids)
 	if err != nil {
 		return err
 	}
-	prev, err := db.latest(ctx, ids)
+	views, err := db.attach(ctx, folds)
 	if err != nil {
 		return err
 	}
@@ -402,5 +451,12 @@ func (db *DB) refresh(ctx context.Context, ids []string, ver uint64) error {
 			return fmt.Errorf("write clients: %w", err)
 		}
 	}
-	return db.writeRows(ctx, rows, ver)
+	if err := db.writeRows(ctx, rows, ver); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		db.cache.put(r.id, folds[r.id])
+		db.viewCache.put(r.id, ver, views[r.id])
+	}
+	return nil
 }

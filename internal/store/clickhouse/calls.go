@@ -15,6 +15,7 @@ import (
 // callRow is one version of a call's row in the calls table.
 type callRow struct {
 	id           string
+	ver          uint64
 	deleted      uint8
 	start, end   int64
 	duration     float64
@@ -42,7 +43,7 @@ type callRow struct {
 // latestCols selects the newest version of every column of a call's row,
 // grouped by call_id. The aliases end in an underscore so that they never
 // shadow a column inside the aggregates.
-const latestCols = `call_id, argMax(deleted, ver) AS deleted_, argMax(start, ver) AS start_, argMax(end, ver) AS end_,
+const latestCols = `call_id, max(ver) AS ver_, argMax(deleted, ver) AS deleted_, argMax(start, ver) AS start_, argMax(end, ver) AS end_,
 	argMax(duration, ver) AS duration_, argMax(call_type, ver) AS call_type_, argMax(participants, ver) AS participants_,
 	argMax(client_types, ver) AS client_types_, argMax(resources, ver) AS resources_, argMax(records, ver) AS records_,
 	argMax(first, ver) AS first_, argMax(last, ver) AS last_, argMax(endpoint_types, ver) AS endpoint_types_,
@@ -53,12 +54,12 @@ const latestCols = `call_id, argMax(deleted, ver) AS deleted_, argMax(start, ver
 	argMax(pinned, ver) AS pinned_`
 
 // rowCols are the aliases of latestCols in scan order.
-const rowCols = `call_id, deleted_, start_, end_, duration_, call_type_, participants_, client_types_, resources_,
+const rowCols = `call_id, ver_, deleted_, start_, end_, duration_, call_type_, participants_, client_types_, resources_,
 	records_, first_, last_, endpoint_types_, sdks_, oses_, res_facets_, quality_, rating_, has_score_, rating_score_,
 	issue_count_, max_sev_, issue_kinds_, all_kinds_, pinned_`
 
 func (r *callRow) dest() []any {
-	return []any{&r.id, &r.deleted, &r.start, &r.end, &r.duration, &r.callType, &r.participants, &r.clientTypes,
+	return []any{&r.id, &r.ver, &r.deleted, &r.start, &r.end, &r.duration, &r.callType, &r.participants, &r.clientTypes,
 		&r.resources, &r.records, &r.first, &r.last, &r.etypes, &r.sdks, &r.oses, &r.resFacets, &r.quality,
 		&r.rating, &r.hasScore, &r.ratingScore, &r.issueCount, &r.maxSev, &r.issueKinds, &r.allKinds, &r.pinned}
 }

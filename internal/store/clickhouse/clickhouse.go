@@ -36,9 +36,12 @@ type DB struct {
 	name string // database
 	log  *slog.Logger
 
-	mu     sync.Mutex // serializes writes
-	closed atomic.Bool
-	gen    atomic.Int64 // last version handed out
+	mu    sync.Mutex // serializes writes
+	cache foldCache  // guarded by mu
+
+	viewCache viewCache
+	closed    atomic.Bool
+	gen       atomic.Int64 // last version handed out
 }
 
 var _ store.Store = (*DB)(nil)
@@ -191,3 +194,26 @@ func inList(vs []string) string {
 	b.WriteByte(')')
 	return b.String()
 }
+
+// Size returns the bytes the store's active parts take on disk and, of
+// those, the compressed bytes of the original records (the raw column).
+func (db *DB) Size(ctx context.Context) (total, rawArchive int64, err error) {
+	var t, r uint64
+	if err := db.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = ? AND active",
+		db.name).Scan(&t); err != nil {
+		return 0, 0, fmt.Errorf("store size: %w", err)
+	}
+	if err := db.conn.QueryRow(ctx, "SELECT sum(data_compressed_bytes) FROM system.columns WHERE database = ?"+
+		" AND table = 'records' AND name = 'raw'", db.name).Scan(&r); err != nil {
+		return 0, 0, fmt.Errorf("store size: %w", err)
+	}
+	return int64(t), int64(r), nil
+}
+
+// PreferredBatchSize is the number of records the ingest pipeline should
+// append at a time: every insert makes a part the server merges later, so
+// ClickHouse wants them large.
+func (db *DB) PreferredBatchSize() int { return 20000 }
+
+// Database is the name of the store's database.
+func (db *DB) Database() string { return db.name }

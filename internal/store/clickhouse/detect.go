@@ -243,6 +243,7 @@ func (db *DB) expireRound(ctx context.Context, beforeNS int64) (calls, records i
 	if err != nil {
 		return 0, 0, err
 	}
+	db.cache.drop(ids...)
 	if err := db.writeRows(ctx, gone, db.nextVersion()); err != nil {
 		return 0, 0, fmt.Errorf("mark expired calls: %w", err)
 	}

@@ -14,11 +14,16 @@ import (
 	"calldiag/internal/store/callfold"
 )
 
-// view folds one stored call, or returns store.ErrNotFound.
+// view folds one stored call, or returns store.ErrNotFound. Every change
+// to a call writes a new version of its row, so a fold made at the row's
+// version is reused.
 func (db *DB) view(ctx context.Context, id string) (*callfold.Call, *callRow, error) {
 	h, err := db.head(ctx, id)
 	if err != nil {
 		return nil, nil, err
+	}
+	if v := db.viewCache.get(id, h.ver); v != nil {
+		return v, h, nil
 	}
 	vs, err := db.views(ctx, []string{id})
 	if err != nil {
@@ -28,6 +33,7 @@ func (db *DB) view(ctx context.Context, id string) (*callfold.Call, *callRow, er
 	if v == nil {
 		return nil, nil, fmt.Errorf("call %s: %w", id, store.ErrNotFound)
 	}
+	db.viewCache.put(id, h.ver, v)
 	return v, h, nil
 }
 

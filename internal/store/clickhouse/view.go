@@ -15,6 +15,13 @@ func (db *DB) views(ctx context.Context, ids []string) (map[string]*callfold.Cal
 	if err != nil {
 		return nil, err
 	}
+	return db.attach(ctx, folds)
+}
+
+// attach finishes folded calls: it attaches the client operations without
+// a call id that belong to them and derives their views. It does not
+// change the folds.
+func (db *DB) attach(ctx context.Context, folds map[string]*callfold.Fold) (map[string]*callfold.Call, error) {
 	// Client instances of these calls, and which have unlinked operations.
 	ciSet := make(map[string]bool)
 	for _, f := range folds {

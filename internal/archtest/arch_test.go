@@ -53,7 +53,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/ingest":           {"model"},
 	"calldiag/internal/ingest/acs":       {"ingest", "model", "catalog"},
 	"calldiag/internal/store":            {"model"},
-	"calldiag/internal/store/sqlite":     {"store", "model"},
+	"calldiag/internal/store/sqlite":     {"store", "store/callfold", "model"},
 	"calldiag/internal/store/storetest":  {"store", "model"},
 	"calldiag/internal/store/callfold":   {"model"},
 	"calldiag/internal/store/clickhouse": {"store", "store/callfold", "model"},

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
 )
 
 // cacheLimit bounds each writer cache; a full cache is simply dropped.
@@ -490,7 +490,7 @@ func (a *appender) part(c *callState, pid string) *partState {
 
 func (a *appender) addKey(cid int64, s string) {
 	s = strings.TrimSpace(s)
-	if !usable(s) {
+	if !callfold.Usable(s) {
 		return
 	}
 	a.keys[keyPair{strings.ToLower(s), cid}] = struct{}{}
@@ -563,30 +563,9 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 // client instance mapping, whichever record arrived first.
 const clientPlaceholder = "ci:"
 
-// seriesStream names the stream of a media-stats sample.
-func seriesStream(s *model.Sample) string {
-	id := string(s.MediaType) + "-" + string(s.Direction)
-	if s.RemoteParticipantID != "" {
-		id += "-" + s.RemoteParticipantID
-	}
-	return id
-}
-
-// sampleValue is the value of a point: the bucket average, else sum/count.
-func sampleValue(s *model.Sample) (float64, bool) {
-	v := math.NaN()
-	switch {
-	case s.Average != nil:
-		v = *s.Average
-	case s.Sum != nil && s.Count != nil && *s.Count > 0:
-		v = *s.Sum / *s.Count
-	}
-	return v, finite(&v) != nil
-}
-
 // add stores one new record and merges it into the state of its call.
 func (a *appender) add(ctx context.Context, r *model.Record, key idKey, ref blobRef) error {
-	cat, err := a.name(ctx, categoryName(r))
+	cat, err := a.name(ctx, callfold.CategoryName(r))
 	if err != nil {
 		return err
 	}
@@ -604,7 +583,7 @@ func (a *appender) add(ctx context.Context, r *model.Record, key idKey, ref blob
 	chunk, _ := chunkOf(ref.seq)
 	g := a.chunks.groups[chunk-a.firstChunk]
 	g.cid = cid
-	g.meta = appendMeta(g.meta, metaEntry{id: r.ID, cat: cat, res: res, t: ns(r.Time), off: ref.off, len: ref.len})
+	g.meta = appendMeta(g.meta, metaEntry{id: r.ID, cat: cat, res: res, t: callfold.NS(r.Time), off: ref.off, len: ref.len})
 	if c == nil {
 		if r.Operation != nil {
 			return a.addOrphan(ctx, r)
@@ -626,7 +605,7 @@ func (a *appender) add(ctx context.Context, r *model.Record, key idKey, ref blob
 		return a.addSurvey(ctx, c, r)
 	case r.Event != nil:
 		ev := r.Event
-		return a.events.add(ctx, cid, ns(eventTime(r)), model.KindService, r.ID, ev.ParticipantID, ev.Name,
+		return a.events.add(ctx, cid, callfold.NS(callfold.EventTime(r)), model.KindService, r.ID, ev.ParticipantID, ev.Name,
 			ev.Result, intArg(ev.Code), intArg(ev.SubCode), floatArg(ev.DurationMs), ev.Detail)
 	}
 	return nil
@@ -647,7 +626,7 @@ func intArg(p *int) any {
 }
 
 func floatArg(p *float64) any {
-	if p = finite(p); p == nil {
+	if p = callfold.Finite(p); p == nil {
 		return nil
 	}
 	return *p
@@ -662,7 +641,7 @@ func (a *appender) addSummary(c *callState, r *model.Record) error {
 	if p == nil {
 		return nil
 	}
-	if usable(row.RawParticipantID) {
+	if callfold.Usable(row.RawParticipantID) {
 		p.flag(&p.grp)
 	}
 	p.addResource(r.Resource)
@@ -687,7 +666,7 @@ func (a *appender) addStream(ctx context.Context, c *callState, r *model.Record)
 	server := row.EndpointType == model.EndpointServer
 	if p := a.part(c, row.ParticipantID); p != nil {
 		p.flag(&p.diag)
-		if usable(row.RawParticipantID) || server {
+		if callfold.Usable(row.RawParticipantID) || server {
 			p.flag(&p.grp)
 		}
 		if !server {
@@ -727,10 +706,10 @@ func (a *appender) addOperation(ctx context.Context, c *callState, r *model.Reco
 	a.addKey(c.cid, op.ParticipantID)
 	a.addKey(c.cid, op.EndpointID)
 	a.addClient(op.ClientInstanceID, c.cid, op.ParticipantID)
-	t := ns(eventTime(r))
+	t := callfold.NS(callfold.EventTime(r))
 	if p := a.part(c, op.ParticipantID); p != nil {
 		p.flag(&p.client)
-		p.grp = p.grp || usable(op.ParticipantID)
+		p.grp = p.grp || callfold.Usable(op.ParticipantID)
 		p.minField(&p.endpoint, op.EndpointID)
 		p.earliest(&p.ua, &p.uaNS, &p.uaRID, op.UserAgent, t, r.ID)
 		p.earliest(&p.sdk, &p.sdkNS, &p.sdkRID, op.SDKVersion, t, r.ID)
@@ -743,7 +722,7 @@ func (a *appender) addOperation(ctx context.Context, c *callState, r *model.Reco
 
 func (a *appender) addOrphan(ctx context.Context, r *model.Record) error {
 	op := r.Operation
-	t := ns(eventTime(r))
+	t := callfold.NS(callfold.EventTime(r))
 	kind, name, result, detail, code := opEvent(op)
 	_, err := a.exec(ctx, qInsertOrphan, r.ID, op.ClientInstanceID, t, kind, op.ParticipantID, name, result, code,
 		intArg(op.SubCode), floatArg(op.DurationMs), detail, op.UserAgent, op.SDKVersion)
@@ -764,12 +743,12 @@ func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record,
 	a.addClient(s.ClientInstanceID, c.cid, s.ParticipantID)
 	if p := a.part(c, s.ParticipantID); p != nil {
 		p.flag(&p.client)
-		if !p.grp && usable(s.ParticipantID) {
+		if !p.grp && callfold.Usable(s.ParticipantID) {
 			p.flag(&p.grp)
 		}
 		p.addResource(r.Resource)
 	}
-	v, ok := sampleValue(s)
+	v, ok := callfold.SampleValue(s)
 	if !ok {
 		return nil
 	}
@@ -777,11 +756,11 @@ func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record,
 	if spid == "" && s.ClientInstanceID != "" {
 		spid = clientPlaceholder + s.ClientInstanceID
 	}
-	sid, err := a.series(ctx, seriesKey{c.cid, spid, seriesStream(s), s.Metric})
+	sid, err := a.series(ctx, seriesKey{c.cid, spid, callfold.SeriesStream(s), s.Metric})
 	if err != nil {
 		return err
 	}
-	t := ns(eventTime(r))
+	t := callfold.NS(callfold.EventTime(r))
 	k := pointKey{c.cid, minuteOf(t)}
 	a.points[k] = append(a.points[k], point{t: t, h: idHash(r.ID), seq: seq, sid: sid, value: v})
 	return nil
@@ -796,7 +775,7 @@ func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record)
 	if err != nil {
 		return fmt.Errorf("encode survey: %w", err)
 	}
-	t := ns(r.Time)
+	t := callfold.NS(r.Time)
 	if _, err := a.exec(ctx, qInsertSurvey, c.cid, t, s.SurveyID, r.ID, data); err != nil {
 		return fmt.Errorf("insert survey: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
 )
 
 // callHead is the calls row of one call.
@@ -35,7 +36,7 @@ func loadCallHead(ctx context.Context, tx *sql.Tx, id string) (callHead, error) 
 		return h, fmt.Errorf("call %s: %w", id, err)
 	}
 	h.call.ID = id
-	h.call.StartTime, h.call.EndTime = fromNS(start), fromNS(end)
+	h.call.StartTime, h.call.EndTime = callfold.FromNS(start), callfold.FromNS(end)
 	h.call.CallType = model.CallType(callType)
 	return h, nil
 }
@@ -265,7 +266,7 @@ func markRejoins(parts []model.Participant) {
 	last := make(map[string]string)
 	for i := range parts {
 		p := &parts[i]
-		if p.Source != "summary" || !usable(p.EndpointID) {
+		if p.Source != "summary" || !callfold.Usable(p.EndpointID) {
 			continue
 		}
 		if prev, ok := last[p.EndpointID]; ok && prev != p.ID {
@@ -302,47 +303,12 @@ func loadStreams(ctx context.Context, tx *sql.Tx, cid int64, parts []model.Parti
 		if err := json.Unmarshal(data, &row); err != nil {
 			return fmt.Errorf("decode stream row %s: %w", rid, err)
 		}
-		parts[i].Streams = append(parts[i].Streams, streamView(pid, rid, server != 0, &row))
+		parts[i].Streams = append(parts[i].Streams, callfold.StreamView(pid, rid, server != 0, &row))
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load streams: %w", err)
 	}
 	return nil
-}
-
-func streamView(pid, rid string, server bool, row *model.StreamRow) model.Stream {
-	by := "client"
-	if server {
-		by = "server"
-	}
-	return model.Stream{
-		StreamID:             string(row.MediaType) + "-" + string(row.Direction) + "-" + row.ACSStreamID,
-		ParticipantID:        pid,
-		MediaType:            row.MediaType,
-		Direction:            row.Direction,
-		ACSStreamID:          row.ACSStreamID,
-		Codec:                row.Codec,
-		TransportType:        row.TransportType,
-		ReportedBy:           by,
-		JitterAvgMs:          row.JitterAvgMs,
-		JitterMaxMs:          row.JitterMaxMs,
-		PacketLossRateAvg:    row.PacketLossRateAvg,
-		PacketLossRateMax:    row.PacketLossRateMax,
-		RoundTripTimeAvgMs:   row.RoundTripTimeAvgMs,
-		RoundTripTimeMaxMs:   row.RoundTripTimeMaxMs,
-		JitterBufferAvgMs:    row.JitterBufferAvgMs,
-		JitterBufferMaxMs:    row.JitterBufferMaxMs,
-		HealedDataRatioAvg:   row.HealedDataRatioAvg,
-		HealedDataRatioMax:   row.HealedDataRatioMax,
-		VideoFrameRateAvg:    row.VideoFrameRateAvg,
-		RecvResolutionHeight: row.RecvResolutionHeight,
-		RecvFreezeMsPerMin:   row.RecvFreezeMsPerMin,
-		PacketUtilization:    row.PacketUtilization,
-		VideoBitRateAvg:      row.VideoBitRateAvg,
-		VideoBitRateMax:      row.VideoBitRateMax,
-		Version:              row.Version,
-		RecordID:             rid,
-	}
 }
 
 func loadSurveys(ctx context.Context, tx *sql.Tx, cid int64) ([]model.SurveyView, error) {
@@ -364,7 +330,7 @@ func loadSurveys(ctx context.Context, tx *sql.Tx, cid int64) ([]model.SurveyView
 			return nil, fmt.Errorf("decode survey %s: %w", rid, err)
 		}
 		out = append(out, model.SurveyView{
-			SurveyID: s.SurveyID, ParticipantID: s.ParticipantID, Time: fromNS(t),
+			SurveyID: s.SurveyID, ParticipantID: s.ParticipantID, Time: callfold.FromNS(t),
 			Overall: s.Overall, Audio: s.Audio, Video: s.Video, Screenshare: s.Screenshare,
 			OverallIssues: s.OverallIssues, AudioIssues: s.AudioIssues, VideoIssues: s.VideoIssues,
 			ScreenshareIssues: s.ScreenshareIssues, RecordID: rid,

@@ -12,6 +12,7 @@ import (
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
 )
 
 // The facets of a call, as numbered in the facet column of facet_values.
@@ -206,7 +207,7 @@ func callFacets(callType string, resources []string, parts []*partState, orphans
 			}
 			osVersion = p.sum.os
 		}
-		if usable(sdk) {
+		if callfold.Usable(sdk) {
 			add(facetSDK, sdk)
 		}
 		add(facetOS, model.OSFamily(osVersion, p.ua))

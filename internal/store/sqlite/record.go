@@ -16,6 +16,7 @@ import (
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
 )
 
 // A chunk holds the records of one call from one batch: their raw bytes
@@ -293,7 +294,7 @@ func (db *DB) Record(ctx context.Context, id string) (store.StoredRecord, error)
 		return rec, fmt.Errorf("record %s: decompress: %w", id, err)
 	}
 	rec.ID = id
-	rec.Time = fromNS(e.t)
+	rec.Time = callfold.FromNS(e.t)
 	return rec, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
 )
 
 // minPrefix is the shortest query that also matches as a prefix.
@@ -267,7 +268,7 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		if err != nil {
 			return page, fmt.Errorf("search calls: %w", err)
 		}
-		s.StartTime, s.EndTime, s.CallType = fromNS(start), fromNS(end), model.CallType(callType)
+		s.StartTime, s.EndTime, s.CallType = callfold.FromNS(start), callfold.FromNS(end), model.CallType(callType)
 		if err := json.Unmarshal([]byte(clientTypes), &s.ClientTypes); err != nil {
 			return page, fmt.Errorf("search calls: decode client types of %s: %w", s.ID, err)
 		}

@@ -3,25 +3,15 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
-	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"calldiag/internal/model"
+	"calldiag/internal/store/callfold"
 )
 
-// finite drops NaN and infinite values, which JSON cannot carry: a metric
-// that is not a number is as good as missing.
-func finite(p *float64) *float64 {
-	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
-		return nil
-	}
-	return p
-}
-
 func finiteRating(r model.Rating) model.Rating {
-	return model.Rating{Score: finite(r.Score), LowerBound: finite(r.LowerBound), UpperBound: finite(r.UpperBound), Threshold: finite(r.Threshold)}
+	return model.Rating{Score: callfold.Finite(r.Score), LowerBound: callfold.Finite(r.LowerBound), UpperBound: callfold.Finite(r.UpperBound), Threshold: callfold.Finite(r.Threshold)}
 }
 
 // finiteStream returns a copy of a stream row without non-finite metrics.
@@ -31,49 +21,13 @@ func finiteStream(r *model.StreamRow) *model.StreamRow {
 		&c.PacketLossRateAvg, &c.PacketLossRateMax, &c.JitterBufferAvgMs, &c.JitterBufferMaxMs,
 		&c.HealedDataRatioAvg, &c.HealedDataRatioMax, &c.VideoFrameRateAvg, &c.RecvResolutionHeight,
 		&c.RecvFreezeMsPerMin, &c.PacketUtilization, &c.VideoBitRateAvg, &c.VideoBitRateMax} {
-		*f = finite(*f)
+		*f = callfold.Finite(*f)
 	}
 	return &c
 }
 
-// ns converts a time to Unix nanoseconds, 0 for the zero time.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNS is the inverse of ns; it returns UTC times.
-func fromNS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, v).UTC()
-}
-
 // secondsNS converts a duration in seconds to nanoseconds.
 func secondsNS(s float64) int64 { return int64(s * 1e9) }
-
-// eventTime is the time a record is placed at on the timeline: the client's
-// clock for client records, the named start for service records, else the
-// envelope time.
-func eventTime(r *model.Record) time.Time {
-	switch {
-	case r.Operation != nil && !r.Operation.ClientTime.IsZero():
-		return r.Operation.ClientTime
-	case r.Sample != nil && !r.Sample.ClientTime.IsZero():
-		return r.Sample.ClientTime
-	case r.Event != nil && !r.Event.StartTime.IsZero():
-		return r.Event.StartTime
-	}
-	return r.Time
-}
-
-// usable reports whether an id is present and not redacted.
-func usable(s string) bool {
-	return s != "" && !strings.EqualFold(s, "redacted")
-}
 
 // minNonEmpty keeps the lexically smallest non-empty value, which makes the
 // choice independent of arrival order.
@@ -108,9 +62,9 @@ type rank struct {
 
 func rankOf(version *int, t time.Time, rid string) rank {
 	if version == nil {
-		return rank{final: true, ns: ns(t), rid: rid}
+		return rank{final: true, ns: callfold.NS(t), rid: rid}
 	}
-	return rank{ver: int64(*version), ns: ns(t), rid: rid}
+	return rank{ver: int64(*version), ns: callfold.NS(t), rid: rid}
 }
 
 func (a rank) beats(b rank) bool {
@@ -151,7 +105,7 @@ type summaryRow struct {
 
 func newSummaryRow(r *model.Record) (*summaryRow, error) {
 	c := *r.Participant
-	c.CallDuration, c.Duration = finite(c.CallDuration), finite(c.Duration)
+	c.CallDuration, c.Duration = callfold.Finite(c.CallDuration), callfold.Finite(c.Duration)
 	p := &c
 	data, err := json.Marshal(p)
 	if err != nil {
@@ -160,8 +114,8 @@ func newSummaryRow(r *model.Record) (*summaryRow, error) {
 	s := &summaryRow{
 		rank:      rankOf(p.Version, r.Time, r.ID),
 		res:       r.Resource,
-		callStart: ns(p.CallStartTime),
-		start:     ns(p.StartTime),
+		callStart: callfold.NS(p.CallStartTime),
+		start:     callfold.NS(p.StartTime),
 		callType:  string(p.CallType),
 		etype:     string(p.EndpointType),
 		teams:     p.TeamsThreadID,
@@ -279,13 +233,13 @@ func (c *callState) addRecord(r *model.Record) {
 	if !r.Known {
 		c.unknown++
 	}
-	c.counts[categoryName(r)]++
+	c.counts[callfold.CategoryName(r)]++
 	if r.Resource != "" {
 		var added bool
 		c.resources, added = insertSorted(c.resources, r.Resource)
 		c.resChanged = c.resChanged || added
 	}
-	t := ns(eventTime(r))
+	t := callfold.NS(callfold.EventTime(r))
 	if t == 0 {
 		return
 	}
@@ -295,14 +249,6 @@ func (c *callState) addRecord(r *model.Record) {
 	if !c.last.Valid || t > c.last.Int64 {
 		c.last = sql.NullInt64{Int64: t, Valid: true}
 	}
-}
-
-// categoryName is the category a record is counted and stored under.
-func categoryName(r *model.Record) string {
-	if r.Category != "" {
-		return string(r.Category)
-	}
-	return r.RawCategory
 }
 
 // callRow is the search summary of a call as stored in the calls table.

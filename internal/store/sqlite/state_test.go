@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"calldiag/internal/model"
+	"calldiag/internal/store/callfold"
 )
 
 func TestRankBeats(t *testing.T) {
@@ -145,7 +146,7 @@ func TestEventTime(t *testing.T) {
 		{"summary uses the envelope", model.Record{Time: env, Participant: &model.ParticipantRow{StartTime: client}}, env},
 	}
 	for _, tc := range tests {
-		if got := eventTime(&tc.r); !got.Equal(tc.want) {
+		if got := callfold.EventTime(&tc.r); !got.Equal(tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
+	"calldiag/internal/store/callfold"
 )
 
 // itemKey orders timeline items: by time, then kind, then event id for
@@ -142,7 +143,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 			bySID[it.sid] = i
 			tl.Series = append(tl.Series, model.Series{})
 		}
-		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: fromNS(it.key.t), Value: it.value})
+		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: callfold.FromNS(it.key.t), Value: it.value})
 	}
 	if err := describeSeries(ctx, tx, h.cid, bySID, tl.Series); err != nil {
 		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
@@ -235,7 +236,7 @@ func (w *window) storedEvents(ctx context.Context, tx *sql.Tx, cid int64, limit 
 			return nil, fmt.Errorf("events: %w", err)
 		}
 		it.key.kind, it.key.id = e.Kind, e.ID
-		e.Time = fromNS(it.key.t)
+		e.Time = callfold.FromNS(it.key.t)
 		e.Code, e.SubCode, e.DurationMs = intPtr(code), intPtr(subcode), floatPtr(dur)
 		e.RecordID = e.ID
 		items = append(items, it)
@@ -427,19 +428,19 @@ func (w *window) legEvents(ctx context.Context, tx *sql.Tx, cid int64, items []i
 			ID: "join:" + pid, Time: start, ParticipantID: pid, Kind: model.KindJoin, Name: "join",
 			DurationMs: durMs, RecordID: rid, Detail: string(row.EndpointType),
 		}
-		if k := (itemKey{t: ns(start), kind: model.KindJoin, id: join.ID}); w.keep(k, pid) {
+		if k := (itemKey{t: callfold.NS(start), kind: model.KindJoin, id: join.ID}); w.keep(k, pid) {
 			items = append(items, item{key: k, event: &join})
 		}
 		if row.Duration == nil {
 			continue
 		}
-		end := fromNS(ns(start) + secondsNS(*row.Duration))
+		end := callfold.FromNS(callfold.NS(start) + secondsNS(*row.Duration))
 		leave := model.TimelineEvent{
 			ID: "leave:" + pid, Time: end, ParticipantID: pid, Kind: model.KindLeave, Name: "leave",
 			Result: row.ResultCategory, Code: row.EndReason, SubCode: row.EndSubCode, RecordID: rid,
 			Detail: string(row.EndpointType),
 		}
-		if k := (itemKey{t: ns(end), kind: model.KindLeave, id: leave.ID}); w.keep(k, pid) {
+		if k := (itemKey{t: callfold.NS(end), kind: model.KindLeave, id: leave.ID}); w.keep(k, pid) {
 			items = append(items, item{key: k, event: &leave})
 		}
 	}
@@ -463,7 +464,7 @@ func (w *window) orphanEvents(ctx context.Context, tx *sql.Tx, cid int64, items 
 			continue
 		}
 		items = append(items, item{key: k, event: &model.TimelineEvent{
-			ID: op.rid, Time: fromNS(op.t), ParticipantID: op.pid, Kind: op.kind, Name: op.name,
+			ID: op.rid, Time: callfold.FromNS(op.t), ParticipantID: op.pid, Kind: op.kind, Name: op.name,
 			Result: op.result, Code: intPtr(op.code), SubCode: intPtr(op.subcode), DurationMs: floatPtr(op.dur),
 			RecordID: op.rid, Detail: op.detail,
 		}})

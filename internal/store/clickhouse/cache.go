@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 
@@ -77,20 +78,7 @@ func (c *foldCache) reset() {
 // evict forgets the least recently used calls until the rest stand for at
 // most keep records.
 func (c *foldCache) evict(keep int) {
-	ids := make([]string, 0, len(c.entries))
-	for id := range c.entries {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int {
-		ua, ub := c.entries[a].used, c.entries[b].used
-		switch {
-		case ua < ub:
-			return -1
-		case ua > ub:
-			return 1
-		}
-		return 0
-	})
+	ids := byLastUse(c.entries, func(e *cachedCall) uint64 { return e.used })
 	for _, id := range ids {
 		if c.records <= keep {
 			return
@@ -152,20 +140,7 @@ func (c *viewCache) put(id string, ver uint64, v *callfold.Call) {
 	if c.records <= maxViewRecords {
 		return
 	}
-	ids := make([]string, 0, len(c.entries))
-	for id := range c.entries {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int {
-		ua, ub := c.entries[a].used, c.entries[b].used
-		switch {
-		case ua < ub:
-			return -1
-		case ua > ub:
-			return 1
-		}
-		return 0
-	})
+	ids := byLastUse(c.entries, func(e *cachedView) uint64 { return e.used })
 	for _, id := range ids {
 		if c.records <= maxViewRecords/2 {
 			return
@@ -173,4 +148,14 @@ func (c *viewCache) put(id string, ver uint64, v *callfold.Call) {
 		c.records -= c.entries[id].view.Records
 		delete(c.entries, id)
 	}
+}
+
+// byLastUse lists the keys of a cache, least recently used first.
+func byLastUse[E any](entries map[string]E, used func(E) uint64) []string {
+	ids := make([]string, 0, len(entries))
+	for id := range entries {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Compare(used(entries[a]), used(entries[b])) })
+	return ids
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -138,23 +139,39 @@ func BenchmarkAppend(b *testing.B) {
 // BenchmarkSearch searches a store of 100,000 summary-only calls, 30 % of
 // them with detected issues; CALLDIAG_BENCH_CALLS sets another number
 // (1000000 for the million-call figure, which takes minutes to build).
+// With CALLDIAG_BENCH_DIR set, the store is built once in a subdirectory
+// of it named after the number of calls and reused by later runs.
 func BenchmarkSearch(b *testing.B) {
-	db := openTest(b)
 	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	n := 100000
 	if v, err := strconv.Atoi(os.Getenv("CALLDIAG_BENCH_CALLS")); err == nil && v > 0 {
 		n = v
 	}
-	appendAll(b, db, summaryOnly(n, base), 5000)
-	detectSynthetic(b, db, n, base)
-	if _, err := db.w.ExecContext(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
-		b.Fatal(err)
-	}
+	db := searchBenchStore(b, n, base)
 	ctx := context.Background()
-	cases := []struct {
-		name string
-		q    store.CallQuery
-	}{
+	for _, tc := range searchBenchCases(base) {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := db.SearchCalls(ctx, tc.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+		})
+	}
+}
+
+// benchCase is a named search of BenchmarkSearch.
+type benchCase struct {
+	name string
+	q    store.CallQuery
+}
+
+// searchBenchCases are the searches BenchmarkSearch times on the calls of
+// summaryOnly starting at base.
+func searchBenchCases(base time.Time) []benchCase {
+	return []benchCase{
 		{"none", store.CallQuery{}},
 		{"since", store.CallQuery{Since: base.Add(30 * time.Minute)}},
 		{"since+until/duration", store.CallQuery{Since: base.Add(50 * time.Minute), Until: base.Add(55 * time.Minute), Sort: store.SortDuration}},
@@ -180,17 +197,36 @@ func BenchmarkSearch(b *testing.B) {
 		{"resource+os+endpoint", store.CallQuery{Resource: synthResource, OS: "Windows", EndpointType: "VoIP"}},
 		{"os/common+quality", store.CallQuery{OS: "Android", Quality: "Good"}},
 	}
-	for _, tc := range cases {
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for range b.N {
-				if _, err := db.SearchCalls(ctx, tc.q); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
-		})
+}
+
+// searchBenchStore opens the store of BenchmarkSearch, building it unless
+// CALLDIAG_BENCH_DIR holds a complete one of n calls: a file "built" is
+// written beside the database once the build has finished.
+func searchBenchStore(b *testing.B, n int, base time.Time) *DB {
+	b.Helper()
+	dir := b.TempDir()
+	keep := os.Getenv("CALLDIAG_BENCH_DIR")
+	if keep != "" {
+		dir = filepath.Join(keep, fmt.Sprintf("search-%d", n))
+		if _, err := os.Stat(filepath.Join(dir, "built")); err == nil {
+			return openDir(b, dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			b.Fatal(err)
+		}
 	}
+	db := openDir(b, dir)
+	appendAll(b, db, summaryOnly(n, base), 5000)
+	detectSynthetic(b, db, n, base)
+	if _, err := db.w.ExecContext(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
+		b.Fatal(err)
+	}
+	if keep != "" {
+		if err := os.WriteFile(filepath.Join(dir, "built"), nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db
 }
 
 // BenchmarkTimeline pages through a 250-participant call of ten minutes

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -150,6 +149,7 @@ type appender struct {
 	newCalls   map[string]int64
 	newNames   map[string]int64
 	newSeries  map[seriesKey]int64
+	nextSID    map[int64]int64 // per call: the highest series id so far
 	newClients map[clientKey]string
 	newFacets  map[facetRow]int64
 
@@ -184,6 +184,7 @@ func newAppender(db *DB, tx *sql.Tx) *appender {
 		newCalls:   make(map[string]int64),
 		newNames:   make(map[string]int64),
 		newSeries:  make(map[seriesKey]int64),
+		nextSID:    make(map[int64]int64),
 		newClients: make(map[clientKey]string),
 		calls:      make(map[int64]*callState),
 		parts:      make(map[partKey]*partState),
@@ -407,9 +408,17 @@ func (a *appender) loadCall(ctx context.Context, id string) error {
 	return nil
 }
 
+// participantCols are the columns of participants as written. ua and
+// s_res hold names ids (0: none), which participantSelect reads back as
+// the names.
 const participantCols = `cid, pid, grp, client, diag, d_etype, endpoint, identifier,
 	ua, ua_ns, ua_rid, sdk, sdk_ns, sdk_rid, resources,
 	s_final, s_ver, s_ns, s_rid, s_res, s_call_start, s_call_end, s_start, s_end,
+	s_call_type, s_etype, s_teams, s_sdk, s_os, s_data`
+
+const participantSelect = `cid, pid, grp, client, diag, d_etype, endpoint, identifier,
+	coalesce((SELECT name FROM names WHERE id = ua), ''), ua_ns, ua_rid, sdk, sdk_ns, sdk_rid, resources,
+	s_final, s_ver, s_ns, s_rid, (SELECT name FROM names WHERE id = s_res), s_call_start, s_call_end, s_start, s_end,
 	s_call_type, s_etype, s_teams, s_sdk, s_os, s_data`
 
 type querier interface {
@@ -510,6 +519,14 @@ func (a *appender) addClient(ci string, cid int64, pid string) {
 }
 
 // name interns a category or resource name.
+// optName is name, but 0 for the empty string.
+func (a *appender) optName(ctx context.Context, s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return a.name(ctx, s)
+}
+
 func (a *appender) name(ctx context.Context, s string) (int64, error) {
 	if id, ok := a.db.cache.names[s]; ok {
 		return id, nil
@@ -541,13 +558,27 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 	if id, ok := a.newSeries[k]; ok {
 		return id, nil
 	}
+	// Series ids count up from 1 within each call.
+	stream, err := a.name(ctx, k.stream)
+	if err != nil {
+		return 0, err
+	}
+	metric, err := a.name(ctx, k.metric)
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err := a.queryRow(ctx, qSeriesID, k.cid, k.pid, k.stream, k.metric).Scan(&id)
+	err = a.queryRow(ctx, qSeriesID, k.cid, k.pid, stream, metric).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		var res sql.Result
-		res, err = a.exec(ctx, qInsertSeries, k.cid, k.pid, k.stream, k.metric)
+		err = nil
+		next, ok := a.nextSID[k.cid]
+		if !ok {
+			err = a.queryRow(ctx, qMaxSeriesID, k.cid).Scan(&next)
+		}
 		if err == nil {
-			id, err = res.LastInsertId()
+			id, next = next+1, next+1
+			a.nextSID[k.cid] = next
+			_, err = a.exec(ctx, qInsertSeries, k.cid, k.pid, stream, metric, id)
 		}
 	}
 	if err != nil {
@@ -680,6 +711,7 @@ func (a *appender) addStream(ctx context.Context, c *callState, r *model.Record)
 	if err != nil {
 		return fmt.Errorf("encode stream row: %w", err)
 	}
+	data = packRow(data)
 	rk := rankOf(row.Version, r.Time, r.ID)
 	_, err = a.exec(ctx, qUpsertStream, c.cid, row.ParticipantID, string(row.MediaType), string(row.Direction), row.ACSStreamID,
 		boolInt(rk.final), rk.ver, rk.ns, rk.rid, boolInt(server), data)
@@ -762,7 +794,7 @@ func (a *appender) addSample(ctx context.Context, c *callState, r *model.Record,
 	}
 	t := callfold.NS(callfold.EventTime(r))
 	k := pointKey{c.cid, minuteOf(t)}
-	a.points[k] = append(a.points[k], point{t: t, h: idHash(r.ID), seq: seq, sid: sid, value: v})
+	a.points[k] = append(a.points[k], point{t: t, seq: seq, sid: sid, value: v})
 	return nil
 }
 
@@ -775,6 +807,7 @@ func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record)
 	if err != nil {
 		return fmt.Errorf("encode survey: %w", err)
 	}
+	data = packRow(data)
 	t := callfold.NS(r.Time)
 	if _, err := a.exec(ctx, qInsertSurvey, c.cid, t, s.SurveyID, r.ID, data); err != nil {
 		return fmt.Errorf("insert survey: %w", err)
@@ -804,10 +837,18 @@ func (a *appender) writeParticipants(ctx context.Context) error {
 	})
 	for _, k := range keys {
 		p := a.parts[k]
+		ua, err := a.optName(ctx, p.ua)
+		if err != nil {
+			return fmt.Errorf("write participant %s: %w", p.pid, err)
+		}
 		args := []any{p.cid, p.pid, boolInt(p.grp), boolInt(p.client), boolInt(p.diag), p.dEtype, p.endpoint, p.identifier,
-			p.ua, p.uaNS, p.uaRID, p.sdk, p.sdkNS, p.sdkRID, strings.Join(p.resources, "\n")}
+			ua, p.uaNS, p.uaRID, p.sdk, p.sdkNS, p.sdkRID, strings.Join(p.resources, "\n")}
 		if s := p.sum; s != nil {
-			args = append(args, boolInt(s.final), s.ver, s.ns, s.rid, s.res, s.callStart, s.callEnd, s.start, s.end,
+			res, err := a.optName(ctx, s.res)
+			if err != nil {
+				return fmt.Errorf("write participant %s: %w", p.pid, err)
+			}
+			args = append(args, boolInt(s.final), s.ver, s.ns, s.rid, res, s.callStart, s.callEnd, s.start, s.end,
 				s.callType, s.etype, s.teams, s.sdk, s.os, s.data)
 		} else {
 			args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
@@ -984,7 +1025,6 @@ type pointKey struct {
 // writePoints packs the batch's points into one row per call and minute.
 func (a *appender) writePoints(ctx context.Context) error {
 	for k, ps := range a.points {
-		slices.SortFunc(ps, comparePoints)
 		first := ps[0].seq
 		for _, p := range ps {
 			first = min(first, p.seq)

@@ -193,7 +193,7 @@ func buildParticipants(parts []*partState, orphans []orphanOp) ([]model.Particip
 		}
 		if s := p.sum; s != nil {
 			var row model.ParticipantRow
-			if err := json.Unmarshal(s.data, &row); err != nil {
+			if err := decodeRow(s.data, &row); err != nil {
 				return nil, fmt.Errorf("decode summary row of %s: %w", p.pid, err)
 			}
 			mp.Source = "summary"
@@ -300,7 +300,7 @@ func loadStreams(ctx context.Context, tx *sql.Tx, cid int64, parts []model.Parti
 			continue
 		}
 		var row model.StreamRow
-		if err := json.Unmarshal(data, &row); err != nil {
+		if err := decodeRow(data, &row); err != nil {
 			return fmt.Errorf("decode stream row %s: %w", rid, err)
 		}
 		parts[i].Streams = append(parts[i].Streams, callfold.StreamView(pid, rid, server != 0, &row))
@@ -326,7 +326,7 @@ func loadSurveys(ctx context.Context, tx *sql.Tx, cid int64) ([]model.SurveyView
 			return nil, fmt.Errorf("load surveys: %w", err)
 		}
 		var s model.Survey
-		if err := json.Unmarshal(data, &s); err != nil {
+		if err := decodeRow(data, &s); err != nil {
 			return nil, fmt.Errorf("decode survey %s: %w", rid, err)
 		}
 		out = append(out, model.SurveyView{

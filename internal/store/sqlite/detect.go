@@ -117,11 +117,13 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 	if err != nil {
 		return fmt.Errorf("replace detection of %s: encode issues: %w", callID, err)
 	}
+	blob = packRow(blob)
 	var extra []byte
 	if d.MOS != nil || d.Completeness != nil {
 		if extra, err = json.Marshal(detectionExtra{MOS: d.MOS, Completeness: d.Completeness}); err != nil {
 			return fmt.Errorf("replace detection of %s: encode: %w", callID, err)
 		}
+		extra = packRow(extra)
 	}
 	f := factsOf(issues)
 	kinds, err := json.Marshal(f.kinds)
@@ -190,7 +192,7 @@ func (db *DB) Detection(ctx context.Context, callID string) (store.Detection, er
 		d.RatingScore = &v
 	}
 	if blob != nil {
-		if err := json.Unmarshal(blob, &d.Issues); err != nil {
+		if err := decodeRow(blob, &d.Issues); err != nil {
 			return d, fmt.Errorf("detection of %s: decode issues: %w", callID, err)
 		}
 		if d.Issues == nil {
@@ -200,7 +202,7 @@ func (db *DB) Detection(ctx context.Context, callID string) (store.Detection, er
 	d.Rules, d.Records = rules.String, int(records.Int64)
 	if extra != nil {
 		var x detectionExtra
-		if err := json.Unmarshal(extra, &x); err != nil {
+		if err := decodeRow(extra, &x); err != nil {
 			return d, fmt.Errorf("detection of %s: decode: %w", callID, err)
 		}
 		d.MOS, d.Completeness = x.MOS, x.Completeness

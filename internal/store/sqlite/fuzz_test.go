@@ -12,7 +12,7 @@ import (
 // never panic, and what they accept must encode back to the same position.
 func FuzzCursors(f *testing.F) {
 	f.Add(itemKey{t: 1740823200000000000, kind: "operation", id: "a|b"}.encode())
-	f.Add(itemKey{t: -5, kind: "metric", h: -7, seq: 1 << 40}.encode())
+	f.Add(itemKey{t: -5, kind: "metric", id: "p\x00audio-outbound\x00Jitter", vbits: -7, dup: 1 << 40}.encode())
 	f.Add(callCursor{sort: store.SortDuration, value: "12.5", id: "call|1"}.encode())
 	f.Add(callCursor{sort: store.SortStart, asc: true, value: "-1", id: ""}.encode())
 	f.Add("")
@@ -52,7 +52,8 @@ func sameValue(a, b any) bool {
 // (points, chunk indexes, id pages): they must never panic, and what they
 // decode must survive a round trip.
 func FuzzPackedRows(f *testing.F) {
-	f.Add(encodePoints([]point{{t: 1, h: -3, seq: 9, sid: 2, value: 1.5}, {t: 59e9, h: 4, seq: 1, sid: 1, value: -2}}, 0))
+	f.Add(encodePoints([]point{{t: 1, sid: 2, value: 1.5}, {t: 59e9, sid: 1, value: -2}}, 0))
+	f.Add(encodePoints(manyPoints(200), 0))
 	f.Add(appendMeta(appendMeta(nil, metaEntry{id: "abc", cat: 1, res: 2, t: -4, off: 0, len: 3}), metaEntry{id: "", off: 3}))
 	f.Add(appendEntry(appendEntry(nil, indexEntry{key: idKey{hi: 1, lo: 2}, seq: 5}),
 		indexEntry{key: idKey{hi: 1, lo: 2, hashed: true}, seq: 1 << 21}))

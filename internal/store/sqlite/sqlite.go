@@ -75,6 +75,9 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("create store directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
+	if err := createFile(ctx, path); err != nil {
+		return nil, err
+	}
 	w, err := sql.Open("sqlite", path+"?_txlock=immediate"+
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
 		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=analysis_limit(1000)")
@@ -112,6 +115,33 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	db.cache.reset()
 	db.ix.limit = memLimit
 	return db, nil
+}
+
+// pageSize is the page size of a new store. With 8 KiB rather than
+// SQLite's default 4 KiB, a row of a WITHOUT ROWID table (a participant's,
+// say) can be twice as long before it spills into an overflow page, which
+// takes a page of its own however little spills.
+const pageSize = 8192
+
+// createFile creates the database file with the store's page size when it
+// does not exist yet. The page size of an existing file is left alone: it
+// cannot change once the file is in WAL mode.
+func createFile(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	c, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("create store: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return fmt.Errorf("create store: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); err != nil {
+		return fmt.Errorf("create store: %w", err)
+	}
+	return c.Close()
 }
 
 // init checks the journal mode and applies pending migrations.
@@ -216,6 +246,11 @@ func applyMigration(ctx context.Context, w *sql.DB, m migration) error {
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if step := programStep(m.name); step != nil {
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version (version) VALUES (?)", m.version); err != nil {
 		return fmt.Errorf("migration %s: record version: %w", m.name, err)

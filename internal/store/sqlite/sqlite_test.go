@@ -157,8 +157,12 @@ func TestMigrations(t *testing.T) {
 		if err := db.w.QueryRowContext(ctx, "SELECT count(*), max(version) FROM schema_version").Scan(&n, &v); err != nil {
 			t.Fatal(err)
 		}
-		if n != 1 || v != 1 {
-			t.Errorf("schema_version has %d rows up to %d, want 1 row of version 1", n, v)
+		ms, err := loadMigrations(migrationFiles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != len(ms) || v != len(ms) {
+			t.Errorf("schema_version has %d rows up to %d, want %d rows up to %[3]d", n, v, len(ms))
 		}
 		db2, err := Open(ctx, dir, nil) // a second open of the same store
 		if err != nil {
@@ -185,19 +189,27 @@ func TestMigrations(t *testing.T) {
 	})
 	t.Run("steps applied in order, failed step rolled back", func(t *testing.T) {
 		db := openTest(t)
-		good := fstest.MapFS{
-			"migrations/0001_init.sql":  {Data: []byte("CREATE TABLE one (x)")},
-			"migrations/0002_more.sql":  {Data: []byte("CREATE TABLE two (x); INSERT INTO two VALUES (2)")},
-			"migrations/0003_broke.sql": {Data: []byte("CREATE TABLE three (x); INSERT INTO nowhere VALUES (1)")},
+		ms, err := loadMigrations(migrationFiles)
+		if err != nil {
+			t.Fatal(err)
 		}
-		// The store already has version 1, so only 0002 and 0003 run.
-		err := migrate(ctx, db.w, good)
-		if err == nil || !strings.Contains(err.Error(), "0003_broke.sql") {
-			t.Fatalf("migrate = %v, want an error naming 0003_broke.sql", err)
+		// The store already has every real version; the steps after them
+		// run, the second fails.
+		have := len(ms)
+		good := fstest.MapFS{}
+		for i := 1; i <= have; i++ {
+			good[fmt.Sprintf("migrations/%04d_done.sql", i)] = &fstest.MapFile{Data: []byte("CREATE TABLE never (x)")}
+		}
+		good[fmt.Sprintf("migrations/%04d_more.sql", have+1)] = &fstest.MapFile{Data: []byte("CREATE TABLE two (x); INSERT INTO two VALUES (2)")}
+		broke := fmt.Sprintf("%04d_broke.sql", have+2)
+		good["migrations/"+broke] = &fstest.MapFile{Data: []byte("CREATE TABLE three (x); INSERT INTO nowhere VALUES (1)")}
+		err = migrate(ctx, db.w, good)
+		if err == nil || !strings.Contains(err.Error(), broke) {
+			t.Fatalf("migrate = %v, want an error naming %s", err, broke)
 		}
 		var v, two int
-		if err := db.w.QueryRowContext(ctx, "SELECT max(version) FROM schema_version").Scan(&v); err != nil || v != 2 {
-			t.Errorf("version after failed step = %d, %v; want 2", v, err)
+		if err := db.w.QueryRowContext(ctx, "SELECT max(version) FROM schema_version").Scan(&v); err != nil || v != have+1 {
+			t.Errorf("version after failed step = %d, %v; want %d", v, err, have+1)
 		}
 		if err := db.w.QueryRowContext(ctx, "SELECT x FROM two").Scan(&two); err != nil || two != 2 {
 			t.Errorf("step 0002 not applied: %v", err)

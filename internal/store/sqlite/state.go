@@ -100,7 +100,7 @@ type summaryRow struct {
 	teams     string
 	sdk       string // SDKVersion of the row
 	os        string // OSVersion of the row
-	data      []byte // JSON of model.ParticipantRow
+	data      []byte // JSON of model.ParticipantRow, packed (packRow)
 }
 
 func newSummaryRow(r *model.Record) (*summaryRow, error) {
@@ -111,6 +111,7 @@ func newSummaryRow(r *model.Record) (*summaryRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	data = packRow(data)
 	s := &summaryRow{
 		rank:      rankOf(p.Version, r.Time, r.ID),
 		res:       r.Resource,

@@ -16,10 +16,11 @@ const (
 	qNameID       = "SELECT id FROM names WHERE name = ?"
 	qInsertName   = "INSERT INTO names (name) VALUES (?)"
 	qSeriesID     = "SELECT sid FROM series WHERE cid = ? AND pid = ? AND stream = ? AND metric = ?"
-	qInsertSeries = "INSERT INTO series (cid, pid, stream, metric) VALUES (?, ?, ?, ?)"
+	qInsertSeries = "INSERT INTO series (cid, pid, stream, metric, sid) VALUES (?, ?, ?, ?, ?)"
+	qMaxSeriesID  = "SELECT coalesce(max(sid), 0) FROM series WHERE cid = ?"
 	qClientPID    = "SELECT pid FROM client_map WHERE ci = ? AND cid = ?"
 	qHasOrphans   = "SELECT 1 FROM orphan_ops WHERE ci = ? LIMIT 1"
-	qParticipants = "SELECT " + participantCols + " FROM participants WHERE cid = ? ORDER BY pid"
+	qParticipants = "SELECT " + participantSelect + " FROM participants WHERE cid = ? ORDER BY pid"
 	qUpsertStream = `INSERT INTO streams (cid, pid, media, dir, acs, final, ver, t, rid, server, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (cid, pid, media, dir, acs) DO UPDATE SET

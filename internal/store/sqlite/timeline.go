@@ -1,10 +1,10 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -18,13 +18,18 @@ import (
 )
 
 // itemKey orders timeline items: by time, then kind, then event id for
-// events or (hash of record id, sequence) for metric points.
+// events. Metric points of the same time are ordered by their series key
+// (participant, stream and metric as stored, in id), then value (whose
+// float64 bits are in vbits), then dup, which counts the points before it
+// with the same time, series and value: such points are indistinguishable,
+// so the order is decided by content alone, whatever order the records
+// arrived in.
 type itemKey struct {
-	t    int64
-	kind string
-	id   string
-	h    int64
-	seq  int64
+	t     int64
+	kind  string
+	id    string
+	vbits int64
+	dup   int64
 }
 
 func (a itemKey) less(b itemKey) bool {
@@ -35,10 +40,13 @@ func (a itemKey) less(b itemKey) bool {
 		return a.kind < b.kind
 	}
 	if a.kind == model.KindMetric {
-		if a.h != b.h {
-			return a.h < b.h
+		if a.id != b.id {
+			return a.id < b.id
 		}
-		return a.seq < b.seq
+		if av, bv := math.Float64frombits(uint64(a.vbits)), math.Float64frombits(uint64(b.vbits)); av != bv {
+			return av < bv
+		}
+		return a.dup < b.dup
 	}
 	return a.id < b.id
 }
@@ -46,9 +54,15 @@ func (a itemKey) less(b itemKey) bool {
 // encode makes the opaque cursor: every field but the id is numeric or a
 // kind name, so the id can safely come last.
 func (a itemKey) encode() string {
-	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.h, 10) + "|" +
-		strconv.FormatInt(a.seq, 10) + "|" + a.id
+	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.vbits, 10) + "|" +
+		strconv.FormatInt(a.dup, 10) + "|" + a.id
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+// seriesKey is the ordering key of a series' points: its participant (or
+// client placeholder), stream and metric as stored.
+func seriesOrderKey(pid, stream, metric string) string {
+	return pid + "\x00" + stream + "\x00" + metric
 }
 
 func decodeItemKey(s string) (itemKey, error) {
@@ -64,8 +78,8 @@ func decodeItemKey(s string) (itemKey, error) {
 	k.kind, k.id = f[1], f[4]
 	var e1, e2, e3 error
 	k.t, e1 = strconv.ParseInt(f[0], 10, 64)
-	k.h, e2 = strconv.ParseInt(f[2], 10, 64)
-	k.seq, e3 = strconv.ParseInt(f[3], 10, 64)
+	k.vbits, e2 = strconv.ParseInt(f[2], 10, 64)
+	k.dup, e3 = strconv.ParseInt(f[3], 10, 64)
 	if e1 != nil || e2 != nil || e3 != nil {
 		return k, store.ErrBadCursor
 	}
@@ -282,6 +296,10 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 			sids[sid.(int64)] = true
 		}
 	}
+	keys, err := seriesKeys(ctx, tx, cid)
+	if err != nil {
+		return nil, err
+	}
 	var from, to int64 = math.MinInt64, math.MaxInt64
 	if !w.q.From.IsZero() {
 		from = w.q.From.UnixNano()
@@ -307,7 +325,7 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 		return nil, fmt.Errorf("points: %w", err)
 	}
 	defer rows.Close()
-	var minute pointMinute
+	minute := pointMinute{keys: keys, after: w.after}
 	got := 0
 	for rows.Next() {
 		var m int64
@@ -323,11 +341,9 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 		}
 		minute.m = m
 		err := decodePoints(data, m, func(p point) {
-			k := itemKey{t: p.t, kind: model.KindMetric, h: p.h, seq: p.seq}
 			switch {
 			case p.t < from || p.t >= to:
 			case sids != nil && !sids[p.sid]:
-			case w.after != nil && !w.after.less(k):
 			default:
 				minute.ps = append(minute.ps, p)
 			}
@@ -343,24 +359,69 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 	return items, nil
 }
 
+// seriesNamesQuery lists a call's series with their names.
+const seriesNamesQuery = `SELECT s.sid, s.pid, st.name, me.name FROM series s
+	JOIN names st ON st.id = s.stream JOIN names me ON me.id = s.metric WHERE s.cid = ?`
+
+// seriesKeys maps the call's series ids to their ordering keys.
+func seriesKeys(ctx context.Context, tx *sql.Tx, cid int64) (map[int64]string, error) {
+	rows, err := tx.QueryContext(ctx, seriesNamesQuery, cid)
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	defer rows.Close()
+	keys := make(map[int64]string)
+	for rows.Next() {
+		var sid int64
+		var pid, stream, metric string
+		if err := rows.Scan(&sid, &pid, &stream, &metric); err != nil {
+			return nil, fmt.Errorf("series: %w", err)
+		}
+		keys[sid] = seriesOrderKey(pid, stream, metric)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	return keys, nil
+}
+
 // pointMinute gathers the points of one minute, which may come from rows
 // of several batches, so that they can be put in order.
 type pointMinute struct {
-	m  int64
-	ps []point
+	m     int64
+	ps    []point
+	keys  map[int64]string
+	after *itemKey
 }
 
-// flush appends the gathered points in order, but never more than limit+1
-// in all: later ones cannot be on this page.
+// flush appends the gathered points that follow the cursor, in order, but
+// never more than limit+1 items in all: later ones cannot be on this page.
 func (pm *pointMinute) flush(items []item, got, limit int) ([]item, int) {
-	slices.SortFunc(pm.ps, comparePoints)
-	if len(pm.ps) > limit+1-got {
-		pm.ps = pm.ps[:limit+1-got]
+	slices.SortFunc(pm.ps, func(a, b point) int {
+		if a.t != b.t {
+			return cmpInt(a.t, b.t)
+		}
+		if c := strings.Compare(pm.keys[a.sid], pm.keys[b.sid]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.value, b.value)
+	})
+	var prev itemKey
+	for i, p := range pm.ps {
+		if got > limit {
+			break
+		}
+		k := itemKey{t: p.t, kind: model.KindMetric, id: pm.keys[p.sid], vbits: int64(math.Float64bits(p.value))}
+		if i > 0 && k.t == prev.t && k.id == prev.id && p.value == pm.ps[i-1].value {
+			k.dup = prev.dup + 1
+		}
+		prev = k
+		if pm.after != nil && !pm.after.less(k) {
+			continue
+		}
+		items = append(items, item{key: k, sid: p.sid, value: p.value})
+		got++
 	}
-	for _, p := range pm.ps {
-		items = append(items, item{key: itemKey{t: p.t, kind: model.KindMetric, h: p.h, seq: p.seq}, sid: p.sid, value: p.value})
-	}
-	got += len(pm.ps)
 	pm.ps = pm.ps[:0]
 	return items, got
 }
@@ -412,7 +473,7 @@ func (w *window) legEvents(ctx context.Context, tx *sql.Tx, cid int64, items []i
 			return nil, fmt.Errorf("legs: %w", err)
 		}
 		var row model.ParticipantRow
-		if err := json.Unmarshal(data, &row); err != nil {
+		if err := decodeRow(data, &row); err != nil {
 			return nil, fmt.Errorf("decode summary row of %s: %w", pid, err)
 		}
 		if row.StartTime.IsZero() {
@@ -481,7 +542,7 @@ func describeSeries(ctx context.Context, tx *sql.Tx, cid int64, bySID map[int64]
 	if err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT sid, pid, stream, metric FROM series WHERE cid = ?", cid)
+	rows, err := tx.QueryContext(ctx, seriesNamesQuery, cid)
 	if err != nil {
 		return fmt.Errorf("series: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,12 +93,18 @@ func isNoRows(err error) bool {
 }
 
 // itemKey orders timeline items: by time, then kind, then event id for
-// events or (hash of record id, record id) for metric points.
+// events. Metric points of the same time are ordered by their series key
+// (participant or client placeholder, stream and metric, joined by NUL, in
+// id), then value (whose float64 bits are in vbits), then dup, which counts
+// the points before it with the same time, series and value. Such points
+// are indistinguishable, so the order depends on content alone; it is the
+// SQLite store's order too.
 type itemKey struct {
-	t    int64
-	kind string
-	h    int64
-	id   string
+	t     int64
+	kind  string
+	id    string
+	vbits int64
+	dup   int64
 }
 
 func (a itemKey) less(b itemKey) bool {
@@ -107,14 +114,21 @@ func (a itemKey) less(b itemKey) bool {
 	if a.kind != b.kind {
 		return a.kind < b.kind
 	}
-	if a.kind == model.KindMetric && a.h != b.h {
-		return a.h < b.h
+	if a.kind == model.KindMetric {
+		if a.id != b.id {
+			return a.id < b.id
+		}
+		if av, bv := math.Float64frombits(uint64(a.vbits)), math.Float64frombits(uint64(b.vbits)); av != bv {
+			return av < bv
+		}
+		return a.dup < b.dup
 	}
 	return a.id < b.id
 }
 
 func (a itemKey) encode() string {
-	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.h, 10) + "|" + a.id
+	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.vbits, 10) + "|" +
+		strconv.FormatInt(a.dup, 10) + "|" + a.id
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
 
@@ -124,15 +138,16 @@ func decodeItemKey(s string) (itemKey, error) {
 	if err != nil {
 		return k, store.ErrBadCursor
 	}
-	f := strings.SplitN(string(b), "|", 4)
-	if len(f) != 4 || f[1] == "" {
+	f := strings.SplitN(string(b), "|", 5)
+	if len(f) != 5 || f[1] == "" {
 		return k, store.ErrBadCursor
 	}
-	k.kind, k.id = f[1], f[3]
-	var e1, e2 error
+	k.kind, k.id = f[1], f[4]
+	var e1, e2, e3 error
 	k.t, e1 = strconv.ParseInt(f[0], 10, 64)
-	k.h, e2 = strconv.ParseInt(f[2], 10, 64)
-	if e1 != nil || e2 != nil {
+	k.vbits, e2 = strconv.ParseInt(f[2], 10, 64)
+	k.dup, e3 = strconv.ParseInt(f[3], 10, 64)
+	if e1 != nil || e2 != nil || e3 != nil {
 		return k, store.ErrBadCursor
 	}
 	return k, nil
@@ -287,31 +302,75 @@ func (db *DB) points(ctx context.Context, q store.TimelineQuery, h *callRow, v *
 		case after.kind > model.KindMetric:
 			conds = append(conds, "t > "+strconv.FormatInt(after.t, 10))
 		default:
-			conds = append(conds, fmt.Sprintf("(t, h, id) > (%d, %d, %s)", after.t, after.h, quote(after.id)))
+			// Exact on the time and series; the value and dup are compared
+			// here, not in SQL, where a float literal might not parse back
+			// to the same bits.
+			f := strings.SplitN(after.id, "\x00", 3)
+			if len(f) != 3 {
+				return nil, store.ErrBadCursor
+			}
+			conds = append(conds, fmt.Sprintf("(t, pid, stream, metric) >= (%d, %s, %s, %s)",
+				after.t, quote(f[0]), quote(f[1]), quote(f[2])))
 		}
 	}
-	rows, err := db.conn.Query(ctx, "SELECT t, h, id, pid, stream, metric, value FROM "+db.t("points")+
-		" WHERE "+strings.Join(conds, " AND ")+" ORDER BY t, h, id LIMIT "+strconv.Itoa(limit+2))
+	query := "SELECT t, id, pid, stream, metric, value FROM " + db.t("points") +
+		" WHERE " + strings.Join(conds, " AND ") + " ORDER BY t, pid, stream, metric, value, id LIMIT "
+	// Rows skipped (a record stored twice by a retried batch, points at the
+	// cursor's time and series up to the cursor) can leave a page short;
+	// then ask again for more.
+	for n := limit + 2; ; n *= 2 {
+		got, full, err := db.pointRows(ctx, query+strconv.Itoa(n), n, after, limit, items)
+		if err != nil {
+			return nil, err
+		}
+		if full || len(got)-len(items) > limit {
+			return got, nil
+		}
+	}
+}
+
+// pointRows runs a points query limited to n rows and appends the items
+// after the cursor; full is false when the query returned all n rows, so
+// that more may follow.
+func (db *DB) pointRows(ctx context.Context, query string, n int, after *itemKey, limit int, items []item) ([]item, bool, error) {
+	rows, err := db.conn.Query(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("points: %w", err)
+		return nil, false, fmt.Errorf("points: %w", err)
 	}
 	defer rows.Close()
 	var last itemKey
+	var lastID string
+	read := 0
+	added := 0
 	for rows.Next() {
+		read++
 		var k itemKey
 		var s seriesKey
+		var id string
 		var value float64
-		if err := rows.Scan(&k.t, &k.h, &k.id, &s.pid, &s.stream, &s.metric, &value); err != nil {
-			return nil, fmt.Errorf("points: %w", err)
+		if err := rows.Scan(&k.t, &id, &s.pid, &s.stream, &s.metric, &value); err != nil {
+			return nil, false, fmt.Errorf("points: %w", err)
 		}
 		k.kind = model.KindMetric
-		if k == last {
-			continue // a record stored twice by a retried batch
+		k.id = s.pid + "\x00" + s.stream + "\x00" + s.metric
+		k.vbits = int64(math.Float64bits(value))
+		if read > 1 && k.t == last.t && k.id == last.id && value == math.Float64frombits(uint64(last.vbits)) {
+			if id == lastID {
+				continue // a record stored twice by a retried batch
+			}
+			k.dup = last.dup + 1
 		}
-		last = k
+		last, lastID = k, id
+		if after != nil && !after.less(k) {
+			continue
+		}
+		if added > limit {
+			continue
+		}
 		items = append(items, item{key: k, series: s.pid + "|" + s.stream + "|" + s.metric, value: value})
+		added++
 	}
-	return items, rows.Err()
+	return items, read < n, rows.Err()
 }
 
 func pageLimit(n, def, most int) int {

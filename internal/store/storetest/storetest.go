@@ -897,7 +897,22 @@ func testTimelinePaging(t *testing.T, open func(t testing.TB) store.Store) {
 			sample(fmt.Sprintf("t-tie-%02d", i), "call-tl", fmt.Sprintf("px%d", i%3), "ci-x", "", at(60), fmt.Sprintf("M%d", i), float64(i)),
 			op(fmt.Sprintf("t-tie-op-%02d", i), "call-tl", "p1", "ci-t1", at(60), "Tick"))
 	}
+	// Points that differ only in their record (the same series, time and
+	// value), and points of one series and time with different values.
+	for i := range 3 {
+		recs = append(recs, sample(fmt.Sprintf("t-same-%d", i), "call-tl", "px0", "ci-x", "", at(60), "M0", 0))
+	}
+	recs = append(recs, sample("t-val-a", "call-tl", "px1", "ci-x", "", at(60), "M1", 7.5),
+		sample("t-val-b", "call-tl", "px1", "ci-x", "", at(60), "M1", -2.25))
 	appendOK(t, s, recs...)
+	// The same records in the opposite order, into another store: the
+	// pages must be the same, whatever order the records arrived in.
+	other := open(t)
+	reversed := slices.Clone(recs)
+	slices.Reverse(reversed)
+	for _, r := range reversed {
+		appendOK(t, other, r)
+	}
 	for _, base := range []store.TimelineQuery{
 		{CallID: "call-tl"},
 		{CallID: "call-tl", ParticipantID: "p1"},
@@ -908,11 +923,15 @@ func testTimelinePaging(t *testing.T, open func(t testing.TB) store.Store) {
 		if len(whole) == 0 {
 			t.Fatalf("%+v: empty timeline", base)
 		}
+		wholeCount := make(map[string]int)
+		for _, it := range whole {
+			wholeCount[it]++
+		}
 		for _, limit := range []int{1, 2, 3, 7} {
 			q := base
 			q.Limit = limit
 			var got []string
-			seen := make(map[string]bool)
+			seen := make(map[string]int)
 			lastTime := ""
 			for pages := 0; ; pages++ {
 				if pages > len(whole)+1 {
@@ -923,11 +942,14 @@ func testTimelinePaging(t *testing.T, open func(t testing.TB) store.Store) {
 				if len(items) > limit {
 					t.Errorf("%+v limit %d: page has %d items", base, limit, len(items))
 				}
+				if o := flatten(timeline(t, other, q)); !slices.Equal(o, items) {
+					t.Errorf("%+v limit %d: page %d depends on the order records arrived in:\n%v\n%v", base, limit, pages, items, o)
+				}
 				for _, it := range items {
-					if seen[it] {
-						t.Errorf("%+v limit %d: item %s on two pages", base, limit, it)
+					if seen[it] >= wholeCount[it] {
+						t.Errorf("%+v limit %d: item %s on more pages than the timeline has it", base, limit, it)
 					}
-					seen[it] = true
+					seen[it]++
 					if ts := it[:strings.IndexByte(it, ' ')]; ts < lastTime {
 						t.Errorf("%+v limit %d: item %s goes back in time", base, limit, it)
 					}

@@ -81,6 +81,9 @@ func (db *DB) attach(ctx context.Context, folds map[string]*callfold.Fold) (map[
 	return out, nil
 }
 
+// idBatch is how many call ids one read names.
+const idBatch = 5000
+
 // folds reads the records of the given calls.
 func (db *DB) folds(ctx context.Context, ids []string) (map[string]*callfold.Fold, error) {
 	folds := make(map[string]*callfold.Fold, len(ids))

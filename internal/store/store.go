@@ -176,11 +176,21 @@ type FacetValue struct {
 	Calls int    `json:"calls"`
 }
 
+// MaxCallTotal is the most matching calls a search counts for
+// CallPage.Total: counting every call that matches a broad filter of a large
+// store would cost far more than finding the page.
+const MaxCallTotal = 1000
+
 // CallPage is one page of a call search.
 type CallPage struct {
-	Calls      []model.CallSummary `json:"calls"`
-	Total      int                 `json:"total"`
-	NextCursor string              `json:"nextCursor,omitempty"`
+	Calls []model.CallSummary `json:"calls"`
+	// Total is the number of calls that match the search's filters (on
+	// every page, not only this one), counted up to MaxCallTotal.
+	Total int `json:"total"`
+	// TotalCapped is true when more than MaxCallTotal calls match: Total is
+	// then MaxCallTotal and means "at least that many".
+	TotalCapped bool   `json:"totalCapped,omitempty"`
+	NextCursor  string `json:"nextCursor,omitempty"`
 }
 
 // TimelineQuery selects one page of a call's timeline.

@@ -192,12 +192,15 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		return page, fmt.Errorf("search calls: %w", err)
 	}
 	from := "(" + db.latestSQL(q, pre) + ")"
+	// The total counts at most one call more than store.MaxCallTotal, so
+	// that the reading stops early and a capped total is told apart.
 	var total uint64
-	if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+from+" WHERE "+strings.Join(outer, " AND ")).
-		Scan(&total); err != nil {
+	if err := db.conn.QueryRow(ctx, "SELECT count() FROM (SELECT 1 FROM "+from+" WHERE "+strings.Join(outer, " AND ")+
+		" LIMIT "+strconv.Itoa(store.MaxCallTotal+1)+")").Scan(&total); err != nil {
 		return page, fmt.Errorf("search calls: count: %w", err)
 	}
-	page.Total = int(total)
+	page.Total = int(min(total, store.MaxCallTotal))
+	page.TotalCapped = total > store.MaxCallTotal
 	conds := slices.Clone(outer)
 	if q.Cursor != "" {
 		c, lit, err := decodeCallCursor(q.Cursor, sort, q.Asc)

@@ -275,8 +275,9 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 						}
 						q.Cursor = c
 					}
-					// Each facet filter either drives the search (a rare value)
-					// or is probed call by call (a common one); check both.
+					// Each facet and kind filter either drives the search (a
+					// rare value) or is probed call by call (a common one);
+					// check both.
 					for _, mode := range []struct {
 						name  string
 						count int
@@ -285,14 +286,18 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 						for _, f := range facetFilters(q) {
 							facets = append(facets, facetCond{facetRow: f, vid: 1, calls: mode.count})
 						}
-						pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q, facets, calls)
+						kind := kindCond{kinds: issueKinds(q.IssueKinds), rows: mode.count}
+						sq, err := searchSQL(q, kind, facets, calls, store.MaxCallTotal)
 						if err != nil {
 							t.Fatalf("%s: %v", name, err)
 						}
 						for _, stmt := range []struct {
 							sql  string
 							args []any
-						}{{pageSQL, pageArgs}, {totalSQL, totalArgs}} {
+						}{{sq.walk, sq.walkArgs}, {sq.page, sq.pageArgs}, {sq.total, sq.totalArgs}} {
+							if stmt.sql == "" {
+								continue
+							}
 							plan := explain(t, db, stmt.sql, stmt.args)
 							for _, line := range plan {
 								if fullScan(line) {
@@ -300,7 +305,7 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 								}
 							}
 						}
-						if len(facets) == 0 {
+						if len(facets) == 0 && len(kind.kinds) == 0 {
 							break
 						}
 					}

@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,17 +78,67 @@ func decodeCallCursor(s, sort string, asc bool) (callCursor, any, error) {
 // starts with p (0xff never occurs in UTF-8).
 func prefixEnd(p string) string { return p + "\xff" }
 
+// kindCond is the issue-kind filter of a search: its kinds, each once, and
+// the number of issue rows of those kinds, counted up to a bound (see
+// kindCount).
+type kindCond struct {
+	kinds []string
+	rows  int
+}
+
+// drives reports whether the kind filter should pick the calls of a page
+// itself rather than be probed call by call along the sort order; see
+// facetCond.drives.
+func (c kindCond) drives(limit, calls int) bool {
+	return int64(c.rows)*int64(c.rows) <= int64(limit)*int64(max(calls, 1))
+}
+
+// driveBound is one more than the most rows a driving filter may have on
+// a page of limit calls from a store of calls calls: counting further
+// cannot change the plan.
+func driveBound(limit, calls int) int {
+	return int(math.Sqrt(float64(limit)*float64(max(calls, 1)))) + 1
+}
+
+// kindCount counts the issue rows of the given kinds, up to bound.
+func kindCount(ctx context.Context, tx *sql.Tx, kinds []string, bound int) (int, error) {
+	if len(kinds) == 0 {
+		return 0, nil
+	}
+	args := make([]any, 0, len(kinds)+1)
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM call_issues WHERE kind IN ("+
+		placeholders(len(kinds))+") LIMIT ?)", append(args, bound)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count issue kinds: %w", err)
+	}
+	return n, nil
+}
+
+// kindSQL returns the condition of the kind filter on the calls table: the
+// list of calls with one of the kinds when the filter drives, else a probe
+// of each call for them.
+func kindSQL(kinds []string, drives bool) (string, []any) {
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	if drives {
+		return "cid IN (SELECT cid FROM call_issues WHERE kind IN (" + placeholders(len(kinds)) + "))", args
+	}
+	// LIMIT keeps the probe a lookup per call: without it the planner may
+	// first read every issue row of the kinds into a Bloom filter.
+	return "EXISTS (SELECT 1 FROM call_issues i WHERE i.cid = calls.cid AND i.kind IN (" + placeholders(len(kinds)) + ") LIMIT 1)", args
+}
+
 // callFilter builds the WHERE clause shared by the page and the total,
-// apart from the facet filters (see facetSQL).
+// apart from the kind and facet filters (see kindSQL and facetSQL).
 func callFilter(q store.CallQuery) (string, []any, error) {
 	var conds []string
 	var args []any
-	if kinds := issueKinds(q.IssueKinds); len(kinds) > 0 {
-		conds = append(conds, "cid IN (SELECT cid FROM call_issues WHERE kind IN (?"+strings.Repeat(", ?", len(kinds)-1)+"))")
-		for _, k := range kinds {
-			args = append(args, k)
-		}
-	}
 	minSev := 0
 	if q.MinSeverity != "" {
 		minSev = model.Severity(strings.ToLower(strings.TrimSpace(string(q.MinSeverity)))).Rank()
@@ -146,14 +199,37 @@ func issueKinds(in []string) []string {
 	return out
 }
 
-// searchSQL returns the page query and the total query with their
-// arguments. facets are q's facet filters with the number of calls that
-// have each value, and calls is the number of calls in the store: they
-// decide how each facet filter is applied.
-func searchSQL(q store.CallQuery, facets []facetCond, calls int) (page string, pageArgs []any, total string, totalArgs []any, err error) {
+// searchQueries are the statements of one search, each with its
+// arguments.
+type searchQueries struct {
+	// walk, when set, looks for the page among the first calls of the sort
+	// order only, walking its index; it is tried first, and its answer
+	// stands when it fills the page (limit+1 rows). Otherwise page runs.
+	walk     string
+	walkArgs []any
+	// page picks the page (limit+1 rows, the last one only telling that
+	// another page follows).
+	page     string
+	pageArgs []any
+	// total counts the matching calls up to a bound.
+	total     string
+	totalArgs []any
+}
+
+// pageCols are the columns of a call summary, as scanned by SearchCalls.
+const pageCols = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records," +
+	" quality, rating, issue_count, issue_kinds, pinned FROM calls"
+
+// searchSQL returns the statements of a search. kind is q's kind filter,
+// facets are its facet filters with the number of calls that have each
+// value, and calls is the number of calls in the store: they decide how
+// each of those filters is applied. The total query counts at most most+1
+// calls.
+func searchSQL(q store.CallQuery, kind kindCond, facets []facetCond, calls, most int) (searchQueries, error) {
+	var sq searchQueries
 	col, err := sortColumn(q.Sort)
 	if err != nil {
-		return "", nil, "", nil, err
+		return sq, err
 	}
 	sort := q.Sort
 	if sort == "" {
@@ -161,66 +237,128 @@ func searchSQL(q store.CallQuery, facets []facetCond, calls int) (page string, p
 	}
 	where, args, err := callFilter(q)
 	if err != nil {
-		return "", nil, "", nil, err
+		return sq, err
 	}
 	others := where != ""
 	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
-	probing := false
-	for _, f := range facets {
-		drives := f.drives(limit+1, calls)
-		cond, fargs := facetSQL(f, drives)
+	and := func(cond string, cargs []any) {
 		if where != "" {
 			where += " AND "
 		}
 		where += cond
-		args = append(args, fargs...)
-		probing = probing || !drives
+		args = append(args, cargs...)
+	}
+	probing, driving := false, false
+	if len(kind.kinds) > 0 {
+		drives := kind.drives(limit+1, calls)
+		and(kindSQL(kind.kinds, drives))
+		probing, driving = !drives, drives
+	}
+	for _, f := range facets {
+		drives := f.drives(limit+1, calls)
+		and(facetSQL(f, drives))
+		probing, driving = probing || !drives, driving || drives
 	}
 	switch {
-	case !others && len(facets) > 0:
-		total, totalArgs = facetTotalSQL(facets)
+	case !others && len(kind.kinds) == 0 && len(facets) > 0:
+		sq.total, sq.totalArgs = facetTotal(facets, most)
+	case !others && len(kind.kinds) > 0 && len(facets) == 0:
+		// Only the issue rows are read: a call has one per kind.
+		sq.total = "SELECT count(*) FROM (SELECT DISTINCT cid FROM call_issues WHERE kind IN (" +
+			placeholders(len(kind.kinds)) + ") LIMIT ?)"
+		for _, k := range kind.kinds {
+			sq.totalArgs = append(sq.totalArgs, k)
+		}
+		sq.totalArgs = append(sq.totalArgs, most+1)
 	case where != "":
-		total, totalArgs = "SELECT count(*) FROM calls WHERE "+where, args
+		sq.total, sq.totalArgs = "SELECT count(*) FROM (SELECT 1 FROM calls WHERE "+where+" LIMIT ?)", append(slices.Clone(args), most+1)
 	default:
-		total = "SELECT count(*) FROM calls"
+		sq.total, sq.totalArgs = "SELECT min(coalesce((SELECT value FROM counters WHERE name = 'calls'), 0), ?)", []any{most + 1}
 	}
-	conds := where
-	pageArgs = append([]any(nil), args...)
+	var after string
+	var afterArgs []any
 	if q.Cursor != "" {
 		c, v, err := decodeCallCursor(q.Cursor, sort, q.Asc)
 		if err != nil {
-			return "", nil, "", nil, err
+			return sq, err
 		}
 		op := "<"
 		if q.Asc {
 			op = ">"
 		}
+		after, afterArgs = "("+col+", id) "+op+" (?, ?)", []any{v, c.id}
+	}
+	conds := where
+	if after != "" {
 		if conds != "" {
 			conds += " AND "
 		}
-		conds += "(" + col + ", id) " + op + " (?, ?)"
-		pageArgs = append(pageArgs, v, c.id)
+		conds += after
 	}
+	sq.pageArgs = append(slices.Clone(args), afterArgs...)
 	dir := " DESC"
 	if q.Asc {
 		dir = " ASC"
 	}
 	order := " ORDER BY " + col + dir + ", id" + dir
-	page = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records," +
-		" quality, rating, issue_count, issue_kinds, pinned FROM calls"
+	sq.page = pageCols
 	switch {
+	case sort != store.SortStart && where != "" && !driving && !probing && q.Q == "":
+		// Only detection and time filters: the page is looked for among
+		// the first calls of the sort order, and when it is not found
+		// there, the filters pick the calls instead of the sort order
+		// (whose walk could pass any number of calls that do not match).
+		// SQLite reads the walk in its own order, which the ORDER BY on
+		// its columns keeps, so it stops at the page's last match. The
+		// sort indexes hold the start time: only a detection filter needs
+		// the rows themselves.
+		cols, from := "cid, start_ns", "w.cid FROM (%s) AS w"
+		if detectionFilter(q) {
+			cols, from = "cid AS wcid", "calls.cid FROM (%s) AS w CROSS JOIN calls ON calls.cid = w.wcid"
+		}
+		walk := "SELECT " + cols + ", " + col + " AS wkey, id AS wid FROM calls"
+		sq.walkArgs = slices.Clone(afterArgs)
+		if after != "" {
+			walk += " WHERE " + after
+		}
+		walk += order + " LIMIT ?"
+		sq.walkArgs = append(sq.walkArgs, driveBound(limit+1, calls))
+		sq.walk = pageCols + " WHERE cid IN (SELECT " + fmt.Sprintf(from, walk) + " WHERE " + where +
+			" ORDER BY wkey" + dir + ", wid" + dir + " LIMIT ?)" + order
+		sq.walkArgs = append(append(sq.walkArgs, args...), limit+1)
+		// The unary plus keeps the sort order's index out.
+		sq.page += " WHERE cid IN (SELECT cid FROM calls WHERE " + conds + " ORDER BY +" + col + dir + ", +id" + dir + " LIMIT ?)" + order
 	case detectionFilter(q) || probing:
 		// The page is picked from an index that holds the sort columns (a
-		// detection index, or the sort order's own while facets are
-		// probed), and only its rows are then read.
-		page += " WHERE cid IN (SELECT cid FROM calls WHERE " + conds + order + " LIMIT ?)" + order
+		// detection index, or the sort order's own while facets or kinds
+		// are probed), and only its rows are then read.
+		sq.page += " WHERE cid IN (SELECT cid FROM calls WHERE " + conds + order + " LIMIT ?)" + order
 	case conds != "":
-		page += " WHERE " + conds + order + " LIMIT ?"
+		sq.page += " WHERE " + conds + order + " LIMIT ?"
 	default:
-		page += order + " LIMIT ?"
+		sq.page += order + " LIMIT ?"
 	}
-	pageArgs = append(pageArgs, limit+1)
-	return page, pageArgs, total, totalArgs, nil
+	sq.pageArgs = append(sq.pageArgs, limit+1)
+	return sq, nil
+}
+
+// facetTotal counts, up to most+1, the calls of a search that has only
+// facet filters without touching the calls table: one filter's count is
+// kept, several are counted through the rarest value, probing each of its
+// calls for the others.
+func facetTotal(facets []facetCond, most int) (string, []any) {
+	if len(facets) == 1 {
+		return "SELECT min(coalesce((SELECT calls FROM facet_values WHERE id = ?), 0), ?)", []any{facets[0].vid, most + 1}
+	}
+	byCount := slices.Clone(facets)
+	slices.SortStableFunc(byCount, func(a, b facetCond) int { return cmp.Compare(a.calls, b.calls) })
+	q := "SELECT count(*) FROM (SELECT 1 FROM facets WHERE vid = ?"
+	args := []any{byCount[0].vid}
+	for _, f := range byCount[1:] {
+		q += " AND EXISTS (SELECT 1 FROM facets f WHERE f.vid = ? AND f.cid = facets.cid)"
+		args = append(args, f.vid)
+	}
+	return q + " LIMIT ?)", append(args, most+1)
 }
 
 func pageLimit(n, def, most int) int {
@@ -233,29 +371,36 @@ func pageLimit(n, def, most int) int {
 	return n
 }
 
-// SearchCalls returns one page of call summaries; see store.CallQuery.
-func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPage, error) {
-	page := store.CallPage{Calls: []model.CallSummary{}}
-	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
-	tx, err := db.readTx(ctx)
-	if err != nil {
-		return page, err
-	}
-	defer tx.Rollback()
+// planSearch reads, in the search's transaction, what the plan of q
+// depends on and returns its statements (see searchSQL).
+func planSearch(ctx context.Context, tx *sql.Tx, q store.CallQuery, most int) (searchQueries, error) {
 	facets, calls, err := facetCounts(ctx, tx, facetFilters(q))
 	if err != nil {
-		return page, fmt.Errorf("search calls: %w", err)
+		return searchQueries{}, err
 	}
-	pageSQL, pageArgs, totalSQL, totalArgs, err := searchSQL(q, facets, calls)
+	if facets == nil {
+		err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT value FROM counters WHERE name = 'calls'), 0)").Scan(&calls)
+		if err != nil {
+			return searchQueries{}, fmt.Errorf("count calls: %w", err)
+		}
+	}
+	kind := kindCond{kinds: issueKinds(q.IssueKinds)}
+	if len(kind.kinds) > 0 {
+		limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
+		if kind.rows, err = kindCount(ctx, tx, kind.kinds, driveBound(limit+1, calls)); err != nil {
+			return searchQueries{}, err
+		}
+	}
+	return searchSQL(q, kind, facets, calls, most)
+}
+
+// readSummaries runs a page query and returns its call summaries with
+// their start times in nanoseconds.
+func readSummaries(ctx context.Context, tx *sql.Tx, query string, args []any) ([]model.CallSummary, []int64, error) {
+	calls := []model.CallSummary{}
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return page, fmt.Errorf("search calls: %w", err)
-	}
-	if err := tx.QueryRowContext(ctx, totalSQL, totalArgs...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("search calls: count: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, pageSQL, pageArgs...)
-	if err != nil {
-		return page, fmt.Errorf("search calls: %w", err)
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var startNS []int64
@@ -266,17 +411,17 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		err := rows.Scan(&s.ID, &start, &end, &s.DurationSeconds, &callType, &s.ParticipantCount,
 			&clientTypes, &resources, &s.RecordCount, &s.Quality, &s.Rating, &s.IssueCount, &kinds, &s.Pinned)
 		if err != nil {
-			return page, fmt.Errorf("search calls: %w", err)
+			return nil, nil, err
 		}
 		s.StartTime, s.EndTime, s.CallType = callfold.FromNS(start), callfold.FromNS(end), model.CallType(callType)
 		if err := json.Unmarshal([]byte(clientTypes), &s.ClientTypes); err != nil {
-			return page, fmt.Errorf("search calls: decode client types of %s: %w", s.ID, err)
+			return nil, nil, fmt.Errorf("decode client types of %s: %w", s.ID, err)
 		}
 		if err := json.Unmarshal([]byte(resources), &s.ResourceIDs); err != nil {
-			return page, fmt.Errorf("search calls: decode resources of %s: %w", s.ID, err)
+			return nil, nil, fmt.Errorf("decode resources of %s: %w", s.ID, err)
 		}
 		if err := json.Unmarshal([]byte(kinds), &s.IssueKinds); err != nil {
-			return page, fmt.Errorf("search calls: decode issue kinds of %s: %w", s.ID, err)
+			return nil, nil, fmt.Errorf("decode issue kinds of %s: %w", s.ID, err)
 		}
 		if s.IssueKinds == nil {
 			s.IssueKinds = []string{}
@@ -287,11 +432,44 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		if s.ClientTypes == nil {
 			s.ClientTypes = map[model.EndpointType]int{}
 		}
-		page.Calls = append(page.Calls, s)
+		calls = append(calls, s)
 		startNS = append(startNS, start)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return calls, startNS, nil
+}
+
+// SearchCalls returns one page of call summaries; see store.CallQuery.
+func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPage, error) {
+	page := store.CallPage{Calls: []model.CallSummary{}}
+	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
+	tx, err := db.readTx(ctx)
+	if err != nil {
+		return page, err
+	}
+	defer tx.Rollback()
+	sq, err := planSearch(ctx, tx, q, store.MaxCallTotal)
+	if err != nil {
 		return page, fmt.Errorf("search calls: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, sq.total, sq.totalArgs...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("search calls: count: %w", err)
+	}
+	if page.Total > store.MaxCallTotal {
+		page.Total, page.TotalCapped = store.MaxCallTotal, true
+	}
+	var startNS []int64
+	if sq.walk != "" {
+		if page.Calls, startNS, err = readSummaries(ctx, tx, sq.walk, sq.walkArgs); err != nil {
+			return page, fmt.Errorf("search calls: %w", err)
+		}
+	}
+	if len(page.Calls) <= limit {
+		if page.Calls, startNS, err = readSummaries(ctx, tx, sq.page, sq.pageArgs); err != nil {
+			return page, fmt.Errorf("search calls: %w", err)
+		}
 	}
 	if len(page.Calls) > limit {
 		page.Calls = page.Calls[:limit]

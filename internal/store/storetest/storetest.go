@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"SamplesWithoutParticipant", testSamplesWithoutParticipant},
 		{"SearchFiltersSortsPages", testSearch},
 		{"SearchQuery", testSearchQuery},
+		{"SearchTotalCapped", testSearchTotalCapped},
 		{"Timeline", testTimeline},
 		{"TimelinePaging", testTimelinePaging},
 		{"RecordRoundTrip", testRecord},

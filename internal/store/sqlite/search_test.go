@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
+)
+
+// TestSearchTotalBound checks every shape of the total query against a
+// bound: it counts the matching calls exactly up to one more than the
+// bound and stops there.
+func TestSearchTotalBound(t *testing.T) {
+	db := openTest(t)
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	appendAll(t, db, summaryOnly(600, base), 300)
+	detectSynthetic(t, db, 600, base)
+	ctx := context.Background()
+	since := base.Add(20 * time.Minute)
+	queries := []struct {
+		name string
+		q    store.CallQuery
+	}{
+		{"none", store.CallQuery{}},
+		{"since", store.CallQuery{Since: since}},
+		{"kind", store.CallQuery{IssueKinds: []string{"jitter"}}},
+		{"kinds", store.CallQuery{IssueKinds: []string{"jitter", "drop", "reconnect"}}},
+		{"kind+since", store.CallQuery{IssueKinds: []string{"jitter"}, Since: since}},
+		{"quality", store.CallQuery{Quality: "Poor"}},
+		{"severity+since", store.CallQuery{MinSeverity: model.SeverityWarning, Since: since}},
+		{"facet", store.CallQuery{CallType: "Group"}},
+		{"facets", store.CallQuery{CallType: "Group", EndpointType: "VoIP", OS: "Windows"}},
+		{"facet+kind", store.CallQuery{EndpointType: "VoIP", IssueKinds: []string{"drop"}}},
+		{"facet+quality", store.CallQuery{OS: "Android", Quality: "Good"}},
+		{"q", store.CallQuery{Q: "8:acs:user-0000"}},
+	}
+	count := func(q store.CallQuery, most int) int {
+		t.Helper()
+		tx, err := db.readTx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		sq, err := planSearch(ctx, tx, q, most)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, sq.total, sq.totalArgs...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", sq.total, err)
+		}
+		return n
+	}
+	for _, tc := range queries {
+		exact := count(tc.q, math.MaxInt32-1)
+		if exact < 3 {
+			t.Fatalf("%s: %d calls match; the test needs a few", tc.name, exact)
+		}
+		if all := searchAllIDs(t, db, tc.q); len(all) != exact {
+			t.Errorf("%s: unbounded total %d, but paging finds %d calls", tc.name, exact, len(all))
+		}
+		for _, most := range []int{0, 1, exact - 2, exact - 1, exact, exact + 1} {
+			if got, want := count(tc.q, most), min(exact, most+1); got != want {
+				t.Errorf("%s: total bounded by %d is %d, want %d", tc.name, most, got, want)
+			}
+		}
+	}
+}
+
+func searchAllIDs(t *testing.T, db *DB, q store.CallQuery) []string {
+	t.Helper()
+	var ids []string
+	q.Limit = store.MaxCallLimit
+	for {
+		p, err := db.SearchCalls(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range p.Calls {
+			ids = append(ids, c.ID)
+		}
+		if p.NextCursor == "" {
+			return ids
+		}
+		q.Cursor = p.NextCursor
+	}
+}

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
@@ -54,25 +56,54 @@ func DetectCall(ctx context.Context, st CallReader, callID string, rules detect.
 }
 
 // Redetect runs detection on each call and stores the outcome, so that
-// search filters and summaries reflect the call's latest records.
+// search filters and summaries reflect the call's latest records. Calls are
+// detected on as many goroutines as there are CPUs; the first error stops
+// the rest and is returned.
 func Redetect(ctx context.Context, st DetectionStore, callIDs []string, rules detect.Rules) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ids := make(chan string)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(callIDs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				if err := redetectOne(ctx, st, id, rules); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+send:
 	for _, id := range callIDs {
-		if err := ctx.Err(); err != nil {
-			return err
+		select {
+		case ids <- id:
+		case <-ctx.Done():
+			break send
 		}
-		res, call, err := DetectCall(ctx, st, id, rules)
-		if err != nil {
-			return fmt.Errorf("detect issues of call %s: %w", id, err)
-		}
-		comp := res.Completeness
-		d := store.Detection{Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore, Issues: res.Issues,
-			MOS: res.MOS, Completeness: &comp, Rules: rules.Fingerprint(), Records: RecordTotal(call)}
-		if d.Issues == nil {
-			d.Issues = []model.Issue{}
-		}
-		if err := st.ReplaceDetection(ctx, id, d); err != nil {
-			return fmt.Errorf("store issues of call %s: %w", id, err)
-		}
+	}
+	close(ids)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+func redetectOne(ctx context.Context, st DetectionStore, id string, rules detect.Rules) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res, call, err := DetectCall(ctx, st, id, rules)
+	if err != nil {
+		return fmt.Errorf("detect issues of call %s: %w", id, err)
+	}
+	comp := res.Completeness
+	d := store.Detection{Quality: res.Quality, Rating: res.Rating, RatingScore: res.RatingScore, Issues: res.Issues,
+		MOS: res.MOS, Completeness: &comp, Rules: rules.Fingerprint(), Records: RecordTotal(call)}
+	if d.Issues == nil {
+		d.Issues = []model.Issue{}
+	}
+	if err := st.ReplaceDetection(ctx, id, d); err != nil {
+		return fmt.Errorf("store issues of call %s: %w", id, err)
 	}
 	return nil
 }

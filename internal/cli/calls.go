@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -98,11 +99,24 @@ func printCalls(w io.Writer, page store.CallPage) {
 			orDash(c.Quality), orDash(c.Rating), issues, c.ID)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d of %d calls", len(page.Calls), page.Total)
+	fmt.Fprintf(w, "%d of %s calls", len(page.Calls), totalText(page))
 	if page.NextCursor != "" {
 		fmt.Fprintf(w, "; more with --cursor %s", page.NextCursor)
 	}
 	fmt.Fprintln(w)
+}
+
+// totalText renders the total of a search, "10,000+" when more calls
+// matched than the store counts.
+func totalText(page store.CallPage) string {
+	s := strconv.Itoa(page.Total)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if page.TotalCapped {
+		s += "+"
+	}
+	return s
 }
 
 // clientTypes renders {"VoIP":3,"PSTN":1} as "3 VoIP, 1 PSTN", largest first.

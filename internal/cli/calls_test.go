@@ -3,6 +3,10 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"calldiag/internal/model"
+	"calldiag/internal/store"
 )
 
 func TestCallsFacetFlags(t *testing.T) {
@@ -42,5 +46,24 @@ func TestCallsFacetFlags(t *testing.T) {
 	// The text output takes the same filters.
 	if out := mustRun(t, "calls", "--db", db, "--os", "Linux"); !strings.Contains(out, "no calls") {
 		t.Errorf("calls --os Linux printed %q, want no calls", out)
+	}
+}
+
+func TestPrintCallsTotal(t *testing.T) {
+	one := []model.CallSummary{{ID: "c1", StartTime: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}}
+	for _, tc := range []struct {
+		page store.CallPage
+		want string
+	}{
+		{store.CallPage{Calls: one, Total: 1}, "1 of 1 calls"},
+		{store.CallPage{Calls: one, Total: 1234}, "1 of 1,234 calls"},
+		{store.CallPage{Calls: one, Total: 10000, TotalCapped: true}, "1 of 10,000+ calls"},
+		{store.CallPage{Calls: one, Total: 999999}, "1 of 999,999 calls"},
+	} {
+		var b strings.Builder
+		printCalls(&b, tc.page)
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("total %d capped %v printed %q, want %q", tc.page.Total, tc.page.TotalCapped, b.String(), tc.want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"calldiag/internal/callview"
@@ -32,6 +33,10 @@ type searchPage struct {
 	First    string
 	Filtered bool
 	Facets   facetOptions
+	// Matches says how many calls match: "No calls match.", "1 call
+	// matches.", "1,234 calls match." or "10,000+ calls match." when the
+	// store stopped counting.
+	Matches string
 }
 
 type option struct {
@@ -97,11 +102,11 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) (string, any, e
 		return "", nil, err
 	}
 	// A search box hit on exactly one call opens it.
-	if q.Q != "" && page.Total == 1 && len(page.Calls) == 1 && cursor == "" && onlyQuery(form) {
+	if q.Q != "" && page.Total == 1 && !page.TotalCapped && len(page.Calls) == 1 && cursor == "" && onlyQuery(form) {
 		http.Redirect(w, r, "/calls/"+url.PathEscape(page.Calls[0].ID), http.StatusSeeOther)
 		return "", nil, nil
 	}
-	v := searchPage{Layout: h.layout(r, "Calls"), Form: form, Page: page}
+	v := searchPage{Layout: h.layout(r, "Calls"), Form: form, Page: page, Matches: matchesText(page)}
 	v.Section = "search"
 	v.Query = q.Q
 	api := url.Values{}
@@ -147,6 +152,25 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) (string, any, e
 	}
 	v.Facets = h.facetOptions(r, form)
 	return "search", v, nil
+}
+
+// matchesText says how many calls a search found, honestly when the
+// store only counted up to a limit.
+func matchesText(page store.CallPage) string {
+	switch {
+	case page.Total == 0:
+		return "No calls match."
+	case page.Total == 1 && !page.TotalCapped:
+		return "1 call matches."
+	}
+	n := strconv.Itoa(page.Total)
+	for i := len(n) - 3; i > 0; i -= 3 {
+		n = n[:i] + "," + n[i:]
+	}
+	if page.TotalCapped {
+		n += "+"
+	}
+	return n + " calls match."
 }
 
 // onlyQuery reports whether the form holds nothing but the search box and

@@ -175,12 +175,14 @@ func idHash(id string) int64 {
 	return int64(h.Sum64())
 }
 
-// insertRecords writes the records and the points of their media-stats
-// samples. The two inserts run side by side: each keeps one server thread
-// busy writing its part.
+// insertRecords writes the records, their original bytes and the points of
+// their media-stats samples. The inserts run side by side: each keeps one
+// server thread busy writing its part.
 func (db *DB) insertRecords(ctx context.Context, fresh []*model.Record, ver uint64) error {
+	chunks, refs := chunkRaws(fresh)
 	return parallel(
-		func() error { return db.insertRecordRows(ctx, fresh, ver) },
+		func() error { return db.insertRecordRows(ctx, fresh, refs, ver) },
+		func() error { return db.insertChunks(ctx, chunks, ver) },
 		func() error { return db.insertPoints(ctx, fresh) },
 	)
 }
@@ -200,13 +202,13 @@ func parallel(fns ...func() error) error {
 	return errors.Join(errs...)
 }
 
-func (db *DB) insertRecordRows(ctx context.Context, fresh []*model.Record, ver uint64) error {
+func (db *DB) insertRecordRows(ctx context.Context, fresh []*model.Record, refs []rawRef, ver uint64) error {
 	b, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+db.t("records"))
 	if err != nil {
 		return fmt.Errorf("insert records: %w", err)
 	}
 	defer b.Abort()
-	for _, r := range fresh {
+	for i, r := range fresh {
 		t := callfold.NS(callfold.EventTime(r))
 		kind := kindOf(r)
 		var rec []byte
@@ -216,7 +218,7 @@ func (db *DB) insertRecordRows(ctx context.Context, fresh []*model.Record, ver u
 			}
 		}
 		err := b.Append(day(t), r.Resource, r.CallID, t, callfold.NS(r.Time), r.ID, kind, clientOf(r),
-			callfold.CategoryName(r), ver, rec, r.Raw)
+			callfold.CategoryName(r), ver, rec, refs[i].seq, refs[i].off, refs[i].len)
 		if err != nil {
 			return fmt.Errorf("record %s: %w", r.ID, err)
 		}

@@ -26,6 +26,7 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/klauspost/compress/zstd"
 
 	"calldiag/internal/store"
 )
@@ -38,6 +39,9 @@ type DB struct {
 
 	mu    sync.Mutex // serializes writes
 	cache foldCache  // guarded by mu
+
+	rawEnc *zstd.Encoder // compresses chunks of original records
+	rawDec *zstd.Decoder
 
 	viewCache viewCache
 	closed    atomic.Bool
@@ -81,12 +85,19 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse store %s: %w", redact(dsn), err)
 	}
-	db := &DB{conn: conn, name: name, log: logger}
+	enc, dec, err := newRawCodec()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	db := &DB{conn: conn, name: name, log: logger, rawEnc: enc, rawDec: dec}
 	if err := conn.Ping(ctx); err != nil {
+		db.closeCodec()
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse store %s: %w", redact(dsn), err)
 	}
 	if err := db.migrate(ctx); err != nil {
+		db.closeCodec()
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse store %s: %w", redact(dsn), err)
 	}
@@ -134,7 +145,13 @@ func (db *DB) Close() error {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	db.closeCodec()
 	return db.conn.Close()
+}
+
+func (db *DB) closeCodec() {
+	db.rawEnc.Close()
+	db.rawDec.Close()
 }
 
 // Drop removes the store's database with everything in it.
@@ -196,7 +213,7 @@ func inList(vs []string) string {
 }
 
 // Size returns the bytes the store's active parts take on disk and, of
-// those, the compressed bytes of the original records (the raw column).
+// those, the compressed bytes of the original records (the raws table).
 func (db *DB) Size(ctx context.Context) (total, rawArchive int64, err error) {
 	var t, r uint64
 	if err := db.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = ? AND active",
@@ -204,7 +221,7 @@ func (db *DB) Size(ctx context.Context) (total, rawArchive int64, err error) {
 		return 0, 0, fmt.Errorf("store size: %w", err)
 	}
 	if err := db.conn.QueryRow(ctx, "SELECT sum(data_compressed_bytes) FROM system.columns WHERE database = ?"+
-		" AND table = 'records' AND name = 'raw'", db.name).Scan(&r); err != nil {
+		" AND table = 'raws' AND name = 'data'", db.name).Scan(&r); err != nil {
 		return 0, 0, fmt.Errorf("store size: %w", err)
 	}
 	return int64(t), int64(r), nil

@@ -250,6 +250,7 @@ func (db *DB) expireRound(ctx context.Context, beforeNS int64) (calls, records i
 	set := inList(ids)
 	stmts := []string{
 		"ALTER TABLE " + db.t("records") + " DELETE WHERE call_id IN " + set,
+		"ALTER TABLE " + db.t("raws") + " DELETE WHERE call_id IN " + set,
 		"ALTER TABLE " + db.t("points") + " DELETE WHERE call_id IN " + set,
 		"ALTER TABLE " + db.t("keys") + " DELETE WHERE call_id IN " + set,
 		"ALTER TABLE " + db.t("clients") + " DELETE WHERE call_id IN " + set,
@@ -257,8 +258,10 @@ func (db *DB) expireRound(ctx context.Context, beforeNS int64) (calls, records i
 		"ALTER TABLE " + db.t("calls") + " DELETE WHERE call_id IN " + set,
 	}
 	if len(orphanCIs) > 0 {
-		stmts = append(stmts, "ALTER TABLE "+db.t("records")+" DELETE WHERE call_id = '' AND kind = "+
-			fmt.Sprint(kindOperation)+" AND client_id IN "+inList(orphanCIs))
+		for _, table := range []string{"records", "raws"} {
+			stmts = append(stmts, "ALTER TABLE "+db.t(table)+" DELETE WHERE call_id = '' AND kind = "+
+				fmt.Sprint(kindOperation)+" AND client_id IN "+inList(orphanCIs))
+		}
 	}
 	for _, s := range stmts {
 		if err := db.conn.Exec(ctx, s); err != nil {

@@ -68,16 +68,48 @@ func (db *DB) Record(ctx context.Context, id string) (store.StoredRecord, error)
 		}
 		return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
 	}
-	var cat, raw string
-	var rt int64
-	err = db.conn.QueryRow(ctx, "SELECT category, rec_time, raw FROM "+db.t("records")+
-		" WHERE resource = ? AND call_id = ? AND t = ? AND id = ? LIMIT 1", resource, callID, t, id).Scan(&cat, &rt, &raw)
+	// A record stored again by a retried batch has a row per try; any
+	// whose chunk is stored will do.
+	rows, err := db.conn.Query(ctx, "SELECT category, rec_time, ver, raw_seq, raw_off, raw_len FROM "+db.t("records")+
+		" WHERE resource = ? AND call_id = ? AND t = ? AND id = ?", resource, callID, t, id)
 	if err != nil {
-		if isNoRows(err) {
-			// An expired call's record: its id stays known, its bytes are gone.
-			return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, store.ErrNotFound)
-		}
 		return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
+	}
+	type stored struct {
+		cat string
+		rt  int64
+		ver uint64
+		ref rawRef
+	}
+	var found []stored
+	for rows.Next() {
+		var s stored
+		if err := rows.Scan(&s.cat, &s.rt, &s.ver, &s.ref.seq, &s.ref.off, &s.ref.len); err != nil {
+			rows.Close()
+			return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
+		}
+		found = append(found, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
+	}
+	var cat string
+	var rt int64
+	var raw []byte
+	for _, s := range found {
+		b, ok, err := db.rawBytes(ctx, resource, callID, s.ver, s.ref)
+		if err != nil {
+			return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, err)
+		}
+		if ok {
+			cat, rt, raw = s.cat, s.rt, b
+			break
+		}
+	}
+	if raw == nil {
+		// An expired call's record: its id stays known, its bytes are gone.
+		return store.StoredRecord{}, fmt.Errorf("record %s: %w", id, store.ErrNotFound)
 	}
 	if callID != "" {
 		if _, err := db.head(ctx, callID); err != nil {
@@ -85,7 +117,7 @@ func (db *DB) Record(ctx context.Context, id string) (store.StoredRecord, error)
 		}
 	}
 	return store.StoredRecord{ID: id, CallID: callID, Category: model.Category(cat), Resource: resource,
-		Time: callfold.FromNS(rt), Raw: []byte(raw)}, nil
+		Time: callfold.FromNS(rt), Raw: raw}, nil
 }
 
 func isNoRows(err error) bool {

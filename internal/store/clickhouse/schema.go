@@ -21,8 +21,9 @@ const (
 // day is the UTC day of a row's time, the partition key.
 var schema = []string{
 	// Every stored record: rec is the normalized record as JSON (empty for
-	// media-stats samples, which the points table holds), raw the record as
-	// it arrived. Ordered for reading one call's records.
+	// media-stats samples, which the points table holds); the record as it
+	// arrived is raw_len bytes at raw_off in chunk (ver, raw_seq) of the
+	// raws table. Ordered for reading one call's records.
 	`CREATE TABLE IF NOT EXISTS {db}.records (
 		day Date,
 		resource String,
@@ -35,8 +36,24 @@ var schema = []string{
 		category String,
 		ver UInt64,
 		rec String,
-		raw String
+		raw_seq UInt32,
+		raw_off UInt32,
+		raw_len UInt32
 	) ENGINE = MergeTree PARTITION BY day ORDER BY (resource, call_id, t, id)`,
+
+	// The original bytes of records, in zstd-compressed chunks (see
+	// raw.go). client_id and kind are set for chunks of records without a
+	// call only.
+	`CREATE TABLE IF NOT EXISTS {db}.raws (
+		day Date,
+		resource String,
+		call_id String,
+		client_id String,
+		kind UInt8,
+		ver UInt64,
+		seq UInt32,
+		data String
+	) ENGINE = MergeTree PARTITION BY day ORDER BY (resource, call_id, ver, seq)`,
 
 	// Media-stats samples of calls, one per record: pid is the series
 	// participant (or the client placeholder), value is set when has_value.
@@ -143,6 +160,17 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err := db.conn.Exec(ctx, strings.ReplaceAll(s, "{db}", "`"+db.name+"`")); err != nil {
 			return fmt.Errorf("create table: %w", err)
 		}
+	}
+	// Databases made before the original records moved into chunks keep
+	// them in a raw column; they are not converted.
+	var old uint64
+	if err := db.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = 'records'"+
+		" AND name = 'raw'", db.name).Scan(&old); err != nil {
+		return fmt.Errorf("check tables: %w", err)
+	}
+	if old > 0 {
+		return fmt.Errorf("database %s was made by an older calldiag whose tables this one cannot use:"+
+			" drop it (DROP DATABASE %s) and ingest the logs again", db.name, db.name)
 	}
 	return nil
 }

@@ -102,12 +102,16 @@ func (a *app) benchBackend() (bench.Backend, string, error) {
 		Open: func(ctx context.Context, dir string) (store.Store, error) {
 			return sqlite.Open(ctx, dir, a.log)
 		},
-		Size: func(ctx context.Context, st store.Store) (int64, int64, error) {
+		Size: func(ctx context.Context, st store.Store) (bench.Size, error) {
 			db, ok := st.(*sqlite.DB)
 			if !ok {
-				return 0, 0, fmt.Errorf("size: not a SQLite store")
+				return bench.Size{}, fmt.Errorf("size: not a SQLite store")
 			}
-			return db.SizeBreakdown(ctx)
+			if err := db.FlushRecordIDs(ctx); err != nil {
+				return bench.Size{}, err
+			}
+			s, err := db.SizeBreakdown(ctx)
+			return bench.Size{Total: s.Total, RawArchive: s.RawArchive, IDIndex: s.IDIndex}, err
 		},
 		Serve: a.benchServe,
 		Web:   webHandler,
@@ -149,12 +153,13 @@ func (a *app) clickhouseBench(u string, webHandler func(store.Store) (http.Handl
 			}
 			return droppedOnClose{db}, nil
 		},
-		Size: func(ctx context.Context, st store.Store) (int64, int64, error) {
+		Size: func(ctx context.Context, st store.Store) (bench.Size, error) {
 			db, ok := st.(droppedOnClose)
 			if !ok {
-				return 0, 0, fmt.Errorf("size: not a ClickHouse store")
+				return bench.Size{}, fmt.Errorf("size: not a ClickHouse store")
 			}
-			return db.Size(ctx)
+			total, raw, err := db.Size(ctx)
+			return bench.Size{Total: total, RawArchive: raw}, err
 		},
 		Serve: a.benchServe,
 		Web:   webHandler,

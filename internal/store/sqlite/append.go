@@ -756,8 +756,12 @@ func (a *appender) addOrphan(ctx context.Context, r *model.Record) error {
 	op := r.Operation
 	t := callfold.NS(callfold.EventTime(r))
 	kind, name, result, detail, code := opEvent(op)
-	_, err := a.exec(ctx, qInsertOrphan, r.ID, op.ClientInstanceID, t, kind, op.ParticipantID, name, result, code,
-		intArg(op.SubCode), floatArg(op.DurationMs), detail, op.UserAgent, op.SDKVersion)
+	ua, err := a.optName(ctx, op.UserAgent)
+	if err != nil {
+		return fmt.Errorf("insert unlinked operation: %w", err)
+	}
+	_, err = a.exec(ctx, qInsertOrphan, r.ID, op.ClientInstanceID, t, kind, op.ParticipantID, name, result, code,
+		intArg(op.SubCode), floatArg(op.DurationMs), detail, ua, op.SDKVersion)
 	if err != nil {
 		return fmt.Errorf("insert unlinked operation: %w", err)
 	}

@@ -100,7 +100,8 @@ func attachedOrphans(ctx context.Context, tx *sql.Tx, cid int64) ([]orphanOp, er
 }
 
 func orphansOf(ctx context.Context, tx *sql.Tx, ci string) ([]orphanOp, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT rid, t, kind, pid, name, result, code, subcode, dur, detail, ua, sdk
+	rows, err := tx.QueryContext(ctx, `SELECT rid, t, kind, pid, name, result, code, subcode, dur, detail,
+		coalesce((SELECT name FROM names WHERE id = ua), ''), sdk
 		FROM orphan_ops WHERE ci = ? ORDER BY t, rid`, ci)
 	if err != nil {
 		return nil, fmt.Errorf("unlinked operations: %w", err)

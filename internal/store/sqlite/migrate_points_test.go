@@ -58,6 +58,9 @@ func TestMigrateVersion1Points(t *testing.T) {
 			sdk, sdk_ns, sdk_rid, resources, s_final, s_res, s_data) VALUES
 			(1, 'p', 1, 1, 0, '', '', '', 'Mozilla/5.0 (Macintosh)', 5, 'r1', '', 0, '', '/subscriptions/x', 1, '/subscriptions/x', '{}'),
 			(1, 'q', 1, 0, 0, '', '', '', '', 0, '', '', 0, '', '', NULL, NULL, NULL)`, nil},
+		{`INSERT INTO orphan_ops (rid, ci, t, kind, pid, name, result, detail, ua, sdk) VALUES
+			('o1', 'ci-1', 5, 'operation', '', 'Join', 'Succeeded', '', 'Mozilla/5.0 (Macintosh)', '1.30.1'),
+			('o2', 'ci-1', 6, 'operation', '', 'Leave', 'Succeeded', '', '', '')`, nil},
 	} {
 		if _, err := w.ExecContext(ctx, q.sql, q.args...); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)
@@ -96,8 +99,17 @@ func TestMigrateVersion1Points(t *testing.T) {
 	if q := parts[1]; q.ua != "" || q.sum != nil {
 		t.Errorf("participant q after the migration: %+v", q)
 	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ops, err := orphansOf(ctx, tx, "ci-1")
+	if err != nil || len(ops) != 2 || ops[0].ua != "Mozilla/5.0 (Macintosh)" || ops[0].sdk != "1.30.1" || ops[1].ua != "" {
+		t.Errorf("unlinked operations after the migration: %+v, %v", ops, err)
+	}
 	var sid int64
-	if err := db.w.QueryRowContext(ctx, `SELECT sid FROM series WHERE cid = 1 AND pid = 'q'
+	if err := tx.QueryRowContext(ctx, `SELECT sid FROM series WHERE cid = 1 AND pid = 'q'
 		AND stream = (SELECT id FROM names WHERE name = 'video-inbound') AND metric = (SELECT id FROM names WHERE name = 'FrameRate')`).Scan(&sid); err != nil || sid != 42 {
 		t.Errorf("series id after the migration = %d, %v; want 42", sid, err)
 	}

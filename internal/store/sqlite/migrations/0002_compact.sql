@@ -90,6 +90,31 @@ INSERT INTO participants_v2 (cid, pid, grp, client, diag, d_etype, endpoint, ide
 DROP TABLE participants;
 ALTER TABLE participants_v2 RENAME TO participants;
 
+-- orphan_ops: the user agent as a names id too.
+INSERT OR IGNORE INTO names (name) SELECT DISTINCT ua FROM orphan_ops WHERE ua <> '';
+CREATE TABLE orphan_ops_v2 (
+	rid     TEXT PRIMARY KEY,
+	ci      TEXT NOT NULL,
+	t       INTEGER NOT NULL,
+	kind    TEXT NOT NULL,
+	pid     TEXT NOT NULL,
+	name    TEXT NOT NULL,
+	result  TEXT NOT NULL,
+	code    INTEGER,
+	subcode INTEGER,
+	dur     REAL,
+	detail  TEXT NOT NULL,
+	ua      INTEGER NOT NULL, -- names id, 0: none
+	sdk     TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO orphan_ops_v2 (rid, ci, t, kind, pid, name, result, code, subcode, dur, detail, ua, sdk)
+	SELECT o.rid, o.ci, o.t, o.kind, o.pid, o.name, o.result, o.code, o.subcode, o.dur, o.detail,
+		coalesce((SELECT id FROM names WHERE name = o.ua AND o.ua <> ''), 0), o.sdk
+	FROM orphan_ops o;
+DROP TABLE orphan_ops;
+ALTER TABLE orphan_ops_v2 RENAME TO orphan_ops;
+CREATE INDEX orphan_ops_by_client ON orphan_ops (ci, t);
+
 -- points: the same rows, packed anew (points.go describes the encoding):
 -- no record hash or record seq per point, values as short decimals, the
 -- row compressed. Points of the same time are now ordered by their series

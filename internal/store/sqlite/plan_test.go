@@ -275,9 +275,9 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 						}
 						q.Cursor = c
 					}
-					// Each facet and kind filter either drives the search (a
-					// rare value) or is probed call by call (a common one);
-					// check both.
+					// Each facet, kind and query filter either drives the
+					// search (a rare value) or is probed call by call (a
+					// common one); check both.
 					for _, mode := range []struct {
 						name  string
 						count int
@@ -286,8 +286,8 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 						for _, f := range facetFilters(q) {
 							facets = append(facets, facetCond{facetRow: f, vid: 1, calls: mode.count})
 						}
-						kind := kindCond{kinds: issueKinds(q.IssueKinds), rows: mode.count}
-						sq, err := searchSQL(q, kind, facets, calls, store.MaxCallTotal)
+						counts := searchCounts{calls: calls, facets: facets, kindRows: mode.count, keyRows: mode.count}
+						sq, err := searchSQL(q, counts, store.MaxCallTotal)
 						if err != nil {
 							t.Fatalf("%s: %v", name, err)
 						}
@@ -305,7 +305,7 @@ func checkPlans(t *testing.T, db *DB, filters []struct {
 								}
 							}
 						}
-						if len(facets) == 0 && len(kind.kinds) == 0 {
+						if len(facets) == 0 && len(q.IssueKinds) == 0 && q.Q == "" {
 							break
 						}
 					}

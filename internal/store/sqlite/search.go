@@ -78,19 +78,30 @@ func decodeCallCursor(s, sort string, asc bool) (callCursor, any, error) {
 // starts with p (0xff never occurs in UTF-8).
 func prefixEnd(p string) string { return p + "\xff" }
 
-// kindCond is the issue-kind filter of a search: its kinds, each once, and
-// the number of issue rows of those kinds, counted up to a bound (see
-// kindCount).
-type kindCond struct {
-	kinds []string
-	rows  int
+// andSQL joins two conditions, either of which may be empty.
+func andSQL(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + " AND " + b
 }
 
-// drives reports whether the kind filter should pick the calls of a page
-// itself rather than be probed call by call along the sort order; see
-// facetCond.drives.
-func (c kindCond) drives(limit, calls int) bool {
-	return int64(c.rows)*int64(c.rows) <= int64(limit)*int64(max(calls, 1))
+// searchCounts are what the plan of a search depends on: the number of
+// calls in the store, the facet filters with the number of calls that have
+// each value, and the number of issue rows of the kind filter and of search
+// keys that the query matches, each counted up to driveBound.
+type searchCounts struct {
+	calls    int
+	facets   []facetCond
+	kindRows int
+	keyRows  int
+}
+
+// drives reports whether a filter that n calls (or rows) match should pick
+// the calls of a page itself rather than be probed call by call along the
+// sort order; see facetCond.drives.
+func drives(n, limit, calls int) bool {
+	return int64(n)*int64(n) <= int64(limit)*int64(max(calls, 1))
 }
 
 // driveBound is one more than the most rows a driving filter may have on
@@ -129,13 +140,55 @@ func kindSQL(kinds []string, drives bool) (string, []any) {
 	if drives {
 		return "cid IN (SELECT cid FROM call_issues WHERE kind IN (" + placeholders(len(kinds)) + "))", args
 	}
-	// LIMIT keeps the probe a lookup per call: without it the planner may
-	// first read every issue row of the kinds into a Bloom filter.
-	return "EXISTS (SELECT 1 FROM call_issues i WHERE i.cid = calls.cid AND i.kind IN (" + placeholders(len(kinds)) + ") LIMIT 1)", args
+	// A call has few issue rows: one lookup by call reads them all,
+	// however many kinds there are (the unary plus keeps the kind out of
+	// the lookup). LIMIT keeps the probe a lookup per call: without it the
+	// planner may first read every issue row into a Bloom filter.
+	return "EXISTS (SELECT 1 FROM call_issues i WHERE i.cid = calls.cid AND +i.kind IN (" + placeholders(len(kinds)) + ") LIMIT 1)", args
+}
+
+// keyCount counts the search keys that q.Q matches, up to bound.
+func keyCount(ctx context.Context, tx *sql.Tx, q store.CallQuery, bound int) (int, error) {
+	match, args := keyMatch(q, "key")
+	if match == "" {
+		return 0, nil
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM keys WHERE "+match+" LIMIT ?)", append(args, bound)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count search keys: %w", err)
+	}
+	return n, nil
+}
+
+// keyMatch returns the condition on a key column that q.Q matches, or ""
+// without a query.
+func keyMatch(q store.CallQuery, col string) (string, []any) {
+	key := strings.ToLower(strings.TrimSpace(q.Q))
+	switch {
+	case key == "":
+		return "", nil
+	case utf8.RuneCountInString(key) >= minPrefix:
+		return col + " >= ? AND " + col + " < ?", []any{key, prefixEnd(key)}
+	}
+	return col + " = ?", []any{key}
+}
+
+// keySQL returns the condition of q.Q on the calls table: the list of
+// calls with a matching search key when it drives, else a probe of each
+// call's keys.
+func keySQL(q store.CallQuery, drives bool) (string, []any) {
+	if drives {
+		match, args := keyMatch(q, "key")
+		return "cid IN (SELECT cid FROM keys WHERE " + match + ")", args
+	}
+	match, args := keyMatch(q, "k.key")
+	return "EXISTS (SELECT 1 FROM keys k WHERE k.cid = calls.cid AND " + match + " LIMIT 1)", args
 }
 
 // callFilter builds the WHERE clause shared by the page and the total,
-// apart from the kind and facet filters (see kindSQL and facetSQL).
+// apart from the query, kind and facet filters (see keySQL, kindSQL and
+// facetSQL).
 func callFilter(q store.CallQuery) (string, []any, error) {
 	var conds []string
 	var args []any
@@ -169,15 +222,6 @@ func callFilter(q store.CallQuery) (string, []any, error) {
 	if !q.Until.IsZero() {
 		conds = append(conds, "start_ns < ?")
 		args = append(args, q.Until.UnixNano())
-	}
-	if key := strings.ToLower(strings.TrimSpace(q.Q)); key != "" {
-		if utf8.RuneCountInString(key) >= minPrefix {
-			conds = append(conds, "cid IN (SELECT cid FROM keys WHERE key >= ? AND key < ?)")
-			args = append(args, key, prefixEnd(key))
-		} else {
-			conds = append(conds, "cid IN (SELECT cid FROM keys WHERE key = ?)")
-			args = append(args, key)
-		}
 	}
 	return strings.Join(conds, " AND "), args, nil
 }
@@ -220,12 +264,10 @@ type searchQueries struct {
 const pageCols = "SELECT id, start_ns, end_ns, duration, call_type, participants, client_types, resources, records," +
 	" quality, rating, issue_count, issue_kinds, pinned FROM calls"
 
-// searchSQL returns the statements of a search. kind is q's kind filter,
-// facets are its facet filters with the number of calls that have each
-// value, and calls is the number of calls in the store: they decide how
-// each of those filters is applied. The total query counts at most most+1
-// calls.
-func searchSQL(q store.CallQuery, kind kindCond, facets []facetCond, calls, most int) (searchQueries, error) {
+// searchSQL returns the statements of a search. The counts decide how the
+// query, kind and facet filters are applied. The total query counts at most
+// most+1 calls.
+func searchSQL(q store.CallQuery, counts searchCounts, most int) (searchQueries, error) {
 	var sq searchQueries
 	col, err := sortColumn(q.Sort)
 	if err != nil {
@@ -235,41 +277,69 @@ func searchSQL(q store.CallQuery, kind kindCond, facets []facetCond, calls, most
 	if sort == "" {
 		sort = store.SortStart
 	}
-	where, args, err := callFilter(q)
+	base, baseArgs, err := callFilter(q)
 	if err != nil {
 		return sq, err
 	}
-	others := where != ""
 	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
-	and := func(cond string, cargs []any) {
-		if where != "" {
-			where += " AND "
-		}
-		where += cond
-		args = append(args, cargs...)
-	}
+	// Each of the query, kind and facet filters either drives the search
+	// or is probed call by call; probes holds the latter form of each.
+	calls, facets, kinds := counts.calls, counts.facets, issueKinds(q.IssueKinds)
+	hasQ := strings.TrimSpace(q.Q) != ""
+	where, args := base, slices.Clone(baseArgs)
+	var probes []string
+	var probeArgs []any
 	probing, driving := false, false
-	if len(kind.kinds) > 0 {
-		drives := kind.drives(limit+1, calls)
-		and(kindSQL(kind.kinds, drives))
-		probing, driving = !drives, drives
+	apply := func(n int, cond func(drives bool) (string, []any)) {
+		d := drives(n, limit+1, calls)
+		c, cargs := cond(d)
+		where, args = andSQL(where, c), append(args, cargs...)
+		probing, driving = probing || !d, driving || d
+		c, cargs = cond(false)
+		probes, probeArgs = append(probes, c), append(probeArgs, cargs...)
+	}
+	if hasQ {
+		apply(counts.keyRows, func(d bool) (string, []any) { return keySQL(q, d) })
+	}
+	if len(kinds) > 0 {
+		apply(counts.kindRows, func(d bool) (string, []any) { return kindSQL(kinds, d) })
 	}
 	for _, f := range facets {
-		drives := f.drives(limit+1, calls)
-		and(facetSQL(f, drives))
-		probing, driving = probing || !drives, driving || drives
+		apply(f.calls, func(d bool) (string, []any) { return facetSQL(f, d) })
 	}
+	// The total is counted through the query's keys, or else through the
+	// kinds' issue rows unless the start time is bounded: they are read in
+	// order and each of their calls is checked against the other filters
+	// until the bound is reached. (Issue rows are read in call order, which
+	// is about the order calls arrived in, so a time range would pass over
+	// many of them first; the start time index serves it better.)
+	timed := !q.Since.IsZero() || !q.Until.IsZero()
 	switch {
-	case !others && len(kind.kinds) == 0 && len(facets) > 0:
-		sq.total, sq.totalArgs = facetTotal(facets, most)
-	case !others && len(kind.kinds) > 0 && len(facets) == 0:
-		// Only the issue rows are read: a call has one per kind.
-		sq.total = "SELECT count(*) FROM (SELECT DISTINCT cid FROM call_issues WHERE kind IN (" +
-			placeholders(len(kind.kinds)) + ") LIMIT ?)"
-		for _, k := range kind.kinds {
-			sq.totalArgs = append(sq.totalArgs, k)
+	case hasQ || (len(kinds) > 0 && !timed):
+		var driver string
+		var dargs []any
+		if hasQ {
+			match, margs := keyMatch(q, "d.key")
+			driver, dargs = "keys d CROSS JOIN calls ON calls.cid = d.cid WHERE "+match, margs
+			probes, probeArgs = probes[1:], probeArgs[len(margs):]
+		} else {
+			driver = "call_issues d CROSS JOIN calls ON calls.cid = d.cid WHERE d.kind IN (" + placeholders(len(kinds)) + ")"
+			for _, k := range kinds {
+				dargs = append(dargs, k)
+			}
+			probes, probeArgs = probes[1:], probeArgs[len(kinds):]
 		}
-		sq.totalArgs = append(sq.totalArgs, most+1)
+		rest := base
+		for _, p := range probes {
+			rest = andSQL(rest, p)
+		}
+		if rest != "" {
+			driver += " AND " + rest
+		}
+		sq.total = "SELECT count(*) FROM (SELECT DISTINCT d.cid FROM " + driver + " LIMIT ?)"
+		sq.totalArgs = append(append(append(dargs, baseArgs...), probeArgs...), most+1)
+	case base == "" && len(facets) > 0:
+		sq.total, sq.totalArgs = facetTotal(facets, most)
 	case where != "":
 		sq.total, sq.totalArgs = "SELECT count(*) FROM (SELECT 1 FROM calls WHERE "+where+" LIMIT ?)", append(slices.Clone(args), most+1)
 	default:
@@ -288,13 +358,7 @@ func searchSQL(q store.CallQuery, kind kindCond, facets []facetCond, calls, most
 		}
 		after, afterArgs = "("+col+", id) "+op+" (?, ?)", []any{v, c.id}
 	}
-	conds := where
-	if after != "" {
-		if conds != "" {
-			conds += " AND "
-		}
-		conds += after
-	}
+	conds := andSQL(where, after)
 	sq.pageArgs = append(slices.Clone(args), afterArgs...)
 	dir := " DESC"
 	if q.Asc {
@@ -303,7 +367,7 @@ func searchSQL(q store.CallQuery, kind kindCond, facets []facetCond, calls, most
 	order := " ORDER BY " + col + dir + ", id" + dir
 	sq.page = pageCols
 	switch {
-	case sort != store.SortStart && where != "" && !driving && !probing && q.Q == "":
+	case sort != store.SortStart && where != "" && !driving && !probing:
 		// Only detection and time filters: the page is looked for among
 		// the first calls of the sort order, and when it is not found
 		// there, the filters pick the calls instead of the sort order
@@ -374,24 +438,25 @@ func pageLimit(n, def, most int) int {
 // planSearch reads, in the search's transaction, what the plan of q
 // depends on and returns its statements (see searchSQL).
 func planSearch(ctx context.Context, tx *sql.Tx, q store.CallQuery, most int) (searchQueries, error) {
-	facets, calls, err := facetCounts(ctx, tx, facetFilters(q))
-	if err != nil {
+	var c searchCounts
+	var err error
+	if c.facets, c.calls, err = facetCounts(ctx, tx, facetFilters(q)); err != nil {
 		return searchQueries{}, err
 	}
-	if facets == nil {
-		err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT value FROM counters WHERE name = 'calls'), 0)").Scan(&calls)
+	if c.facets == nil {
+		err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT value FROM counters WHERE name = 'calls'), 0)").Scan(&c.calls)
 		if err != nil {
 			return searchQueries{}, fmt.Errorf("count calls: %w", err)
 		}
 	}
-	kind := kindCond{kinds: issueKinds(q.IssueKinds)}
-	if len(kind.kinds) > 0 {
-		limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
-		if kind.rows, err = kindCount(ctx, tx, kind.kinds, driveBound(limit+1, calls)); err != nil {
-			return searchQueries{}, err
-		}
+	bound := driveBound(pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)+1, c.calls)
+	if c.kindRows, err = kindCount(ctx, tx, issueKinds(q.IssueKinds), bound); err != nil {
+		return searchQueries{}, err
 	}
-	return searchSQL(q, kind, facets, calls, most)
+	if c.keyRows, err = keyCount(ctx, tx, q, bound); err != nil {
+		return searchQueries{}, err
+	}
+	return searchSQL(q, c, most)
 }
 
 // readSummaries runs a page query and returns its call summaries with

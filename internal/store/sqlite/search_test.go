@@ -36,6 +36,8 @@ func TestSearchTotalBound(t *testing.T) {
 		{"facet+kind", store.CallQuery{EndpointType: "VoIP", IssueKinds: []string{"drop"}}},
 		{"facet+quality", store.CallQuery{OS: "Android", Quality: "Good"}},
 		{"q", store.CallQuery{Q: "8:acs:user-0000"}},
+		{"q+since+kind+facet", store.CallQuery{Q: "8:acs:user-0000", Since: since, IssueKinds: []string{"jitter", "drop"}, CallType: "Group"}},
+		{"kinds+quality+facets", store.CallQuery{IssueKinds: []string{"jitter", "drop"}, Quality: "Poor", EndpointType: "VoIP", OS: "Windows"}},
 	}
 	count := func(q store.CallQuery, most int) int {
 		t.Helper()

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"calldiag/internal/callview"
@@ -60,6 +61,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives progress lines (default: discarded).
 	Logger *slog.Logger
+	// IngestProfile, when set, receives a CPU profile (pprof format) of
+	// the ingest runs, detection included.
+	IngestProfile io.Writer
 }
 
 // Corpus sizes and fixed seeds.
@@ -186,7 +190,7 @@ func Run(ctx context.Context, b Backend, opts Options) (Report, error) {
 	if dir == "" {
 		dir = work
 	}
-	st, err := measureIngest(ctx, b, c, dir, opts.Runs, opts.Dir == "", &rep)
+	st, err := measureIngest(ctx, b, c, dir, opts.Runs, opts.Dir == "", opts.IngestProfile, &rep)
 	if err != nil {
 		return rep, err
 	}
@@ -290,7 +294,13 @@ func measureDecode(c corpus, runs int, rep *Report) error {
 // subfolder of dir, with detection as `calldiag ingest` runs it, and
 // returns the last store, open. Earlier stores are removed when cleanup
 // is set.
-func measureIngest(ctx context.Context, b Backend, c corpus, dir string, runs int, cleanup bool, rep *Report) (store.Store, error) {
+func measureIngest(ctx context.Context, b Backend, c corpus, dir string, runs int, cleanup bool, profile io.Writer, rep *Report) (store.Store, error) {
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return nil, fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var rates []float64
 	var last store.Store
 	for i := range runs {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -24,6 +25,7 @@ import (
 func (a *app) benchCommand() *cobra.Command {
 	var opts bench.Options
 	var asJSON bool
+	var profile string
 	cmd := &cobra.Command{
 		Use:   "bench [--quick] [--calls N] [--runs N] [--json] [--db DIR]",
 		Short: "Measure ingest, freshness, search, call pages, store size and memory",
@@ -54,6 +56,14 @@ calls and finishes within a minute.`,
 				return err
 			}
 			opts.Dir, opts.Logger = dir, a.log
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer f.Close()
+				opts.IngestProfile = f
+			}
 			rep, err := bench.Run(cmd.Context(), b, opts)
 			if err != nil {
 				return err
@@ -70,6 +80,7 @@ calls and finishes within a minute.`,
 	fl.IntVar(&opts.Calls, "calls", 0, fmt.Sprintf("ordinary calls in the corpus (default %d, %d with --quick)", bench.DefaultCalls, bench.QuickCalls))
 	fl.IntVar(&opts.Runs, "runs", 3, "measurements of each figure; the median is reported")
 	fl.BoolVar(&asJSON, "json", false, "print the figures as one JSON object")
+	fl.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the ingest runs (detection included) to `FILE`, for go tool pprof")
 	return cmd
 }
 

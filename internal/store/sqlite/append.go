@@ -1011,9 +1011,7 @@ func (a *appender) writeCounters(ctx context.Context) error {
 }
 
 func (a *appender) writeChunks(ctx context.Context) error {
-	if err := a.chunks.wait(); err != nil {
-		return err
-	}
+	a.chunks.wait()
 	for _, g := range a.chunks.groups {
 		if _, err := a.exec(ctx, qInsertChunk, g.id, g.cid, g.meta, g.data); err != nil {
 			return fmt.Errorf("write chunk: %w", err)

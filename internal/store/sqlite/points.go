@@ -14,9 +14,11 @@ import (
 const minuteNS = int64(60e9)
 
 // point is one media-stats sample: its time, series and value. seq, the
-// sequence number of its record, is known only while the point is written.
+// sequence number of its record, is known only while the point is written;
+// rank, the place of its series in series-key order, only while it is read.
 type point struct {
 	t, sid, seq int64
+	rank        int
 	value       float64
 }
 

@@ -50,6 +50,9 @@ type DB struct {
 	path string
 	w    *sql.DB // exactly one connection; only Append and migrations write
 	r    *sql.DB // read-only pool
+	// rawBufs holds the buffers (*[]byte) that chunks are joined in
+	// before compression.
+	rawBufs sync.Pool
 
 	mu     sync.Mutex // serializes Append and guards the fields below
 	closed bool

@@ -300,6 +300,17 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 	if err != nil {
 		return nil, err
 	}
+	// Points are sorted by the rank of their series' key, an integer
+	// compare, rather than by the key itself.
+	sorted := make([]int64, 0, len(keys))
+	for sid := range keys {
+		sorted = append(sorted, sid)
+	}
+	slices.SortFunc(sorted, func(a, b int64) int { return strings.Compare(keys[a], keys[b]) })
+	ranks := make(map[int64]int, len(sorted))
+	for i, sid := range sorted {
+		ranks[sid] = i
+	}
 	var from, to int64 = math.MinInt64, math.MaxInt64
 	if !w.q.From.IsZero() {
 		from = w.q.From.UnixNano()
@@ -326,6 +337,9 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 	}
 	defer rows.Close()
 	minute := pointMinute{keys: keys, after: w.after}
+	// A point of a series the call does not list has the empty key, which
+	// sorts first.
+	unknown := -1
 	got := 0
 	for rows.Next() {
 		var m int64
@@ -345,6 +359,11 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 			case p.t < from || p.t >= to:
 			case sids != nil && !sids[p.sid]:
 			default:
+				r, ok := ranks[p.sid]
+				if !ok {
+					r = unknown
+				}
+				p.rank = r
 				minute.ps = append(minute.ps, p)
 			}
 		})
@@ -401,8 +420,8 @@ func (pm *pointMinute) flush(items []item, got, limit int) ([]item, int) {
 		if a.t != b.t {
 			return cmpInt(a.t, b.t)
 		}
-		if c := strings.Compare(pm.keys[a.sid], pm.keys[b.sid]); c != 0 {
-			return c
+		if a.rank != b.rank {
+			return a.rank - b.rank
 		}
 		return cmp.Compare(a.value, b.value)
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -152,12 +153,18 @@ func BenchmarkSearch(b *testing.B) {
 	for _, tc := range searchBenchCases(base) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			took := make([]time.Duration, 0, b.N)
 			for range b.N {
+				start := time.Now()
 				if _, err := db.SearchCalls(ctx, tc.q); err != nil {
 					b.Fatal(err)
 				}
+				took = append(took, time.Since(start))
 			}
 			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2])/1e6, "p50-ms")
+			b.ReportMetric(float64(took[len(took)*95/100])/1e6, "p95-ms")
 		})
 	}
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,4 +90,78 @@ func searchAllIDs(t *testing.T, db *DB, q store.CallQuery) []string {
 		}
 		q.Cursor = p.NextCursor
 	}
+}
+
+// TestSearchWalkMatchesPage checks that a page found by walking the sort
+// order is the page the filters pick themselves, on every page of searches
+// whose walk finds some pages and misses others.
+func TestSearchWalkMatchesPage(t *testing.T) {
+	db := openTest(t)
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	appendAll(t, db, summaryOnly(2000, base), 1000)
+	detectSynthetic(t, db, 2000, base)
+	ctx := context.Background()
+	walked := 0
+	for _, f := range []store.CallQuery{
+		{Since: base.Add(30 * time.Minute)},
+		{Since: base.Add(10 * time.Minute), Until: base.Add(12 * time.Minute)},
+		{Quality: "Good"},
+		{MinSeverity: model.SeverityCritical},
+		{Rating: "Poor", Since: base.Add(40 * time.Minute)},
+	} {
+		for _, sort := range []string{store.SortDuration, store.SortParticipants} {
+			for _, asc := range []bool{false, true} {
+				q := f
+				q.Sort, q.Asc, q.Limit = sort, asc, 7
+				for page := 0; ; page++ {
+					got, err := db.SearchCalls(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tx, err := db.readTx(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sq, err := planSearch(ctx, tx, q, store.MaxCallTotal)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if sq.walk == "" {
+						t.Fatalf("%+v: no walk", q)
+					}
+					want, _, err := readSummaries(ctx, tx, sq.page, sq.pageArgs)
+					if err != nil {
+						t.Fatal(err)
+					}
+					walk, _, err := readSummaries(ctx, tx, sq.walk, sq.walkArgs)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tx.Rollback()
+					if len(walk) > q.Limit {
+						walked++
+					}
+					want = want[:min(len(want), q.Limit)]
+					if g, w := callIDs(got.Calls), callIDs(want); !slices.Equal(g, w) {
+						t.Fatalf("%+v page %d: %v, want %v", q, page, g, w)
+					}
+					if got.NextCursor == "" || page == 30 {
+						break
+					}
+					q.Cursor = got.NextCursor
+				}
+			}
+		}
+	}
+	if walked == 0 {
+		t.Fatal("no page was found by the walk")
+	}
+}
+
+func callIDs(calls []model.CallSummary) []string {
+	out := make([]string, len(calls))
+	for i, c := range calls {
+		out[i] = c.ID
+	}
+	return out
 }

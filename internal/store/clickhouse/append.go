@@ -91,14 +91,20 @@ func (db *DB) store(ctx context.Context, fresh []*model.Record, ver uint64, look
 		return nil, err
 	}
 	t3 := time.Now()
-	if err := db.insertIDs(ctx, fresh); err != nil {
+	err = parallel(
+		func() error { return db.insertIDs(ctx, fresh) },
+		func() error {
+			if err := db.insertRow(ctx, "meta", "last_append", ver, time.Now().UnixNano()); err != nil {
+				return fmt.Errorf("write last append: %w", err)
+			}
+			return nil
+		},
+	)
+	if err != nil {
 		return nil, err
 	}
 	db.log.Debug("append", "records", len(fresh), "calls", len(touched), "lookup", lookup, "insert", t1.Sub(t0),
 		"touched", t2.Sub(t1), "refresh", t3.Sub(t2), "ids", time.Since(t3))
-	if err := db.insertRow(ctx, "meta", "last_append", ver, time.Now().UnixNano()); err != nil {
-		return nil, fmt.Errorf("write last append: %w", err)
-	}
 	return touched, nil
 }
 
@@ -449,12 +455,14 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 		}
 	}
 	// The newest rows carry the detection and pin, which other processes
-	// (calldiag pin, a detection run) may have changed.
-	prev, err := db.latest(ctx, ids)
-	if err != nil {
-		return err
-	}
-	views, err := db.attach(ctx, folds)
+	// (calldiag pin, a detection run) may have changed. They are read while
+	// the folds are finished.
+	var prev map[string]*callRow
+	var views map[string]*callfold.Call
+	err := parallel(
+		func() (err error) { prev, err = db.latest(ctx, ids); return err },
+		func() (err error) { views, err = db.attach(ctx, folds); return err },
+	)
 	if err != nil {
 		return err
 	}
@@ -493,17 +501,30 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 			nc++
 		}
 	}
-	if nk > 0 {
-		if err := kb.Send(); err != nil {
-			return fmt.Errorf("write keys: %w", err)
-		}
-	}
-	if nc > 0 {
-		if err := cb.Send(); err != nil {
-			return fmt.Errorf("write clients: %w", err)
-		}
-	}
-	if err := db.writeRows(ctx, rows, ver); err != nil {
+	// The keys, client mappings and rows go in side by side; the ids,
+	// written after them, make the batch count as stored.
+	err = parallel(
+		func() error {
+			if nk == 0 {
+				return nil
+			}
+			if err := kb.Send(); err != nil {
+				return fmt.Errorf("write keys: %w", err)
+			}
+			return nil
+		},
+		func() error {
+			if nc == 0 {
+				return nil
+			}
+			if err := cb.Send(); err != nil {
+				return fmt.Errorf("write clients: %w", err)
+			}
+			return nil
+		},
+		func() error { return db.writeRows(ctx, rows, ver) },
+	)
+	if err != nil {
 		return err
 	}
 	for _, r := range rows {

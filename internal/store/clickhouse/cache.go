@@ -150,6 +150,17 @@ func (c *viewCache) put(id string, ver uint64, v *callfold.Call) {
 	}
 }
 
+// carry files the view folded at version from under version to as well,
+// for a change of the call's row that leaves its records as they were.
+func (c *viewCache) carry(id string, from, to uint64) {
+	c.mu.Lock()
+	e := c.entries[id]
+	c.mu.Unlock()
+	if e != nil && e.ver == from {
+		c.put(id, to, e.view)
+	}
+}
+
 // byLastUse lists the keys of a cache, least recently used first.
 func byLastUse[E any](entries map[string]E, used func(E) uint64) []string {
 	ids := make([]string, 0, len(entries))

@@ -94,10 +94,6 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 		return fmt.Errorf("replace detection: %w", err)
 	}
 	ver := db.nextVersion()
-	err = db.insertRow(ctx, "detections", callID, ver, string(blob), string(extra), d.Rules, uint64(max(d.Records, 0)))
-	if err != nil {
-		return fmt.Errorf("replace detection of %s: %w", callID, err)
-	}
 	r := *h
 	r.quality, r.rating = canonicalLabel(d.Quality), canonicalLabel(d.Rating)
 	r.hasScore, r.ratingScore = 0, 0
@@ -105,9 +101,20 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 		r.hasScore, r.ratingScore = 1, *d.RatingScore
 	}
 	r.issueCount, r.maxSev, r.issueKinds, r.allKinds = uint32(f.count), uint8(f.maxSev), f.kinds, f.all
-	if err := db.writeRows(ctx, []*callRow{&r}, ver); err != nil {
+	// The detection and the row that sums it up go in side by side.
+	err = parallel(
+		func() error {
+			return db.insertRow(ctx, "detections", callID, ver, string(blob), string(extra), d.Rules,
+				uint64(max(d.Records, 0)))
+		},
+		func() error { return db.writeRows(ctx, []*callRow{&r}, ver) },
+	)
+	if err != nil {
 		return fmt.Errorf("replace detection of %s: %w", callID, err)
 	}
+	// The records are unchanged: a view folded at the previous version
+	// stands for this one too.
+	db.viewCache.carry(callID, h.ver, ver)
 	return nil
 }
 
@@ -174,9 +181,11 @@ func (db *DB) SetPinned(ctx context.Context, callID string, pinned bool) error {
 	if r.pinned == h.pinned {
 		return nil
 	}
-	if err := db.writeRows(ctx, []*callRow{&r}, db.nextVersion()); err != nil {
+	ver := db.nextVersion()
+	if err := db.writeRows(ctx, []*callRow{&r}, ver); err != nil {
 		return fmt.Errorf("pin %s: %w", callID, err)
 	}
+	db.viewCache.carry(callID, h.ver, ver)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"math"
 	"slices"
@@ -124,66 +123,8 @@ func isNoRows(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no rows in result set")
 }
 
-// itemKey orders timeline items: by time, then kind, then event id for
-// events. Metric points of the same time are ordered by their series key
-// (participant or client placeholder, stream and metric, joined by NUL, in
-// id), then value (whose float64 bits are in vbits), then dup, which counts
-// the points before it with the same time, series and value. Such points
-// are indistinguishable, so the order depends on content alone; it is the
-// SQLite store's order too.
-type itemKey struct {
-	t     int64
-	kind  string
-	id    string
-	vbits int64
-	dup   int64
-}
-
-func (a itemKey) less(b itemKey) bool {
-	if a.t != b.t {
-		return a.t < b.t
-	}
-	if a.kind != b.kind {
-		return a.kind < b.kind
-	}
-	if a.kind == model.KindMetric {
-		if a.id != b.id {
-			return a.id < b.id
-		}
-		if av, bv := math.Float64frombits(uint64(a.vbits)), math.Float64frombits(uint64(b.vbits)); av != bv {
-			return av < bv
-		}
-		return a.dup < b.dup
-	}
-	return a.id < b.id
-}
-
-func (a itemKey) encode() string {
-	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.vbits, 10) + "|" +
-		strconv.FormatInt(a.dup, 10) + "|" + a.id
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
-}
-
-func decodeItemKey(s string) (itemKey, error) {
-	var k itemKey
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return k, store.ErrBadCursor
-	}
-	f := strings.SplitN(string(b), "|", 5)
-	if len(f) != 5 || f[1] == "" {
-		return k, store.ErrBadCursor
-	}
-	k.kind, k.id = f[1], f[4]
-	var e1, e2, e3 error
-	k.t, e1 = strconv.ParseInt(f[0], 10, 64)
-	k.vbits, e2 = strconv.ParseInt(f[2], 10, 64)
-	k.dup, e3 = strconv.ParseInt(f[3], 10, 64)
-	if e1 != nil || e2 != nil || e3 != nil {
-		return k, store.ErrBadCursor
-	}
-	return k, nil
-}
+// itemKey is the place of a timeline item; see store.TimelineKey.
+type itemKey = store.TimelineKey
 
 type item struct {
 	key    itemKey
@@ -203,7 +144,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	limit := pageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
 	var after *itemKey
 	if q.Cursor != "" {
-		k, err := decodeItemKey(q.Cursor)
+		k, err := store.ParseTimelineCursor(q.Cursor)
 		if err != nil {
 			return tl, fmt.Errorf("timeline: %w", err)
 		}
@@ -230,10 +171,10 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	}
 	keep := func(k itemKey, pid string) bool {
 		switch {
-		case !want(k.kind):
+		case !want(k.Kind):
 		case q.ParticipantID != "" && pid != q.ParticipantID:
-		case k.t < from || k.t >= to:
-		case after != nil && !after.less(k):
+		case k.T < from || k.T >= to:
+		case after != nil && !after.Less(k):
 		default:
 			return true
 		}
@@ -242,7 +183,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	var items []item
 	for i := range v.Events {
 		e := &v.Events[i]
-		k := itemKey{t: callfold.NS(e.Time), kind: e.Kind, id: e.ID}
+		k := itemKey{T: callfold.NS(e.Time), Kind: e.Kind, ID: e.ID}
 		if keep(k, e.ParticipantID) {
 			items = append(items, item{key: k, event: e})
 			if len(items) > limit {
@@ -257,16 +198,16 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	}
 	slices.SortFunc(items, func(a, b item) int {
 		switch {
-		case a.key.less(b.key):
+		case a.key.Less(b.key):
 			return -1
-		case b.key.less(a.key):
+		case b.key.Less(a.key):
 			return 1
 		}
 		return 0
 	})
 	if len(items) > limit {
 		items = items[:limit]
-		tl.NextCursor = items[limit-1].key.encode()
+		tl.NextCursor = items[limit-1].key.Cursor()
 	}
 	bySeries := make(map[string]int)
 	for _, it := range items {
@@ -285,7 +226,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 			}
 			tl.Series = append(tl.Series, model.Series{ParticipantID: pid, StreamID: f[1], Metric: f[2]})
 		}
-		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: callfold.FromNS(it.key.t), Value: it.value})
+		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: callfold.FromNS(it.key.T), Value: it.value})
 	}
 	slices.SortStableFunc(tl.Series, func(a, b model.Series) int {
 		if c := strings.Compare(a.ParticipantID, b.ParticipantID); c != 0 {
@@ -329,20 +270,20 @@ func (db *DB) points(ctx context.Context, q store.TimelineQuery, h *callRow, v *
 	}
 	if after != nil {
 		switch {
-		case after.kind < model.KindMetric:
-			conds = append(conds, "t >= "+strconv.FormatInt(after.t, 10))
-		case after.kind > model.KindMetric:
-			conds = append(conds, "t > "+strconv.FormatInt(after.t, 10))
+		case after.Kind < model.KindMetric:
+			conds = append(conds, "t >= "+strconv.FormatInt(after.T, 10))
+		case after.Kind > model.KindMetric:
+			conds = append(conds, "t > "+strconv.FormatInt(after.T, 10))
 		default:
 			// Exact on the time and series; the value and dup are compared
 			// here, not in SQL, where a float literal might not parse back
 			// to the same bits.
-			f := strings.SplitN(after.id, "\x00", 3)
+			f := strings.SplitN(after.ID, "\x00", 3)
 			if len(f) != 3 {
 				return nil, store.ErrBadCursor
 			}
 			conds = append(conds, fmt.Sprintf("(t, pid, stream, metric) >= (%d, %s, %s, %s)",
-				after.t, quote(f[0]), quote(f[1]), quote(f[2])))
+				after.T, quote(f[0]), quote(f[1]), quote(f[2])))
 		}
 	}
 	query := "SELECT t, id, pid, stream, metric, value FROM " + db.t("points") +
@@ -380,20 +321,20 @@ func (db *DB) pointRows(ctx context.Context, query string, n int, after *itemKey
 		var s seriesKey
 		var id string
 		var value float64
-		if err := rows.Scan(&k.t, &id, &s.pid, &s.stream, &s.metric, &value); err != nil {
+		if err := rows.Scan(&k.T, &id, &s.pid, &s.stream, &s.metric, &value); err != nil {
 			return nil, false, fmt.Errorf("points: %w", err)
 		}
-		k.kind = model.KindMetric
-		k.id = s.pid + "\x00" + s.stream + "\x00" + s.metric
-		k.vbits = int64(math.Float64bits(value))
-		if read > 1 && k.t == last.t && k.id == last.id && value == math.Float64frombits(uint64(last.vbits)) {
+		k.Kind = model.KindMetric
+		k.ID = store.SeriesOrderKey(s.pid, s.stream, s.metric)
+		k.VBits = int64(math.Float64bits(value))
+		if read > 1 && k.T == last.T && k.ID == last.ID && value == math.Float64frombits(uint64(last.VBits)) {
 			if id == lastID {
 				continue // a record stored twice by a retried batch
 			}
-			k.dup = last.dup + 1
+			k.Dup = last.Dup + 1
 		}
 		last, lastID = k, id
-		if after != nil && !after.less(k) {
+		if after != nil && !after.Less(k) {
 			continue
 		}
 		if added > limit {

@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"calldiag/internal/model"
@@ -17,74 +15,8 @@ import (
 	"calldiag/internal/store/callfold"
 )
 
-// itemKey orders timeline items: by time, then kind, then event id for
-// events. Metric points of the same time are ordered by their series key
-// (participant, stream and metric as stored, in id), then value (whose
-// float64 bits are in vbits), then dup, which counts the points before it
-// with the same time, series and value: such points are indistinguishable,
-// so the order is decided by content alone, whatever order the records
-// arrived in.
-type itemKey struct {
-	t     int64
-	kind  string
-	id    string
-	vbits int64
-	dup   int64
-}
-
-func (a itemKey) less(b itemKey) bool {
-	if a.t != b.t {
-		return a.t < b.t
-	}
-	if a.kind != b.kind {
-		return a.kind < b.kind
-	}
-	if a.kind == model.KindMetric {
-		if a.id != b.id {
-			return a.id < b.id
-		}
-		if av, bv := math.Float64frombits(uint64(a.vbits)), math.Float64frombits(uint64(b.vbits)); av != bv {
-			return av < bv
-		}
-		return a.dup < b.dup
-	}
-	return a.id < b.id
-}
-
-// encode makes the opaque cursor: every field but the id is numeric or a
-// kind name, so the id can safely come last.
-func (a itemKey) encode() string {
-	s := strconv.FormatInt(a.t, 10) + "|" + a.kind + "|" + strconv.FormatInt(a.vbits, 10) + "|" +
-		strconv.FormatInt(a.dup, 10) + "|" + a.id
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
-}
-
-// seriesKey is the ordering key of a series' points: its participant (or
-// client placeholder), stream and metric as stored.
-func seriesOrderKey(pid, stream, metric string) string {
-	return pid + "\x00" + stream + "\x00" + metric
-}
-
-func decodeItemKey(s string) (itemKey, error) {
-	var k itemKey
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return k, store.ErrBadCursor
-	}
-	f := strings.SplitN(string(b), "|", 5)
-	if len(f) != 5 || f[1] == "" {
-		return k, store.ErrBadCursor
-	}
-	k.kind, k.id = f[1], f[4]
-	var e1, e2, e3 error
-	k.t, e1 = strconv.ParseInt(f[0], 10, 64)
-	k.vbits, e2 = strconv.ParseInt(f[2], 10, 64)
-	k.dup, e3 = strconv.ParseInt(f[3], 10, 64)
-	if e1 != nil || e2 != nil || e3 != nil {
-		return k, store.ErrBadCursor
-	}
-	return k, nil
-}
+// itemKey is the place of a timeline item; see store.TimelineKey.
+type itemKey = store.TimelineKey
 
 // item is one timeline entry before paging: an event or a point.
 type item struct {
@@ -103,7 +35,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	limit := pageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
 	var after *itemKey
 	if q.Cursor != "" {
-		k, err := decodeItemKey(q.Cursor)
+		k, err := store.ParseTimelineCursor(q.Cursor)
 		if err != nil {
 			return tl, fmt.Errorf("timeline: %w", err)
 		}
@@ -140,14 +72,14 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	if items, err = w.orphanEvents(ctx, tx, h.cid, items); err != nil {
 		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
 	}
-	sort.Slice(items, func(i, j int) bool { return items[i].key.less(items[j].key) })
+	sort.Slice(items, func(i, j int) bool { return items[i].key.Less(items[j].key) })
 	if len(items) > limit {
 		items = items[:limit]
-		tl.NextCursor = items[limit-1].key.encode()
+		tl.NextCursor = items[limit-1].key.Cursor()
 	}
 	bySID := make(map[int64]int)
 	for _, it := range items {
-		if it.key.kind != model.KindMetric {
+		if it.key.Kind != model.KindMetric {
 			tl.Events = append(tl.Events, *it.event)
 			continue
 		}
@@ -157,7 +89,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 			bySID[it.sid] = i
 			tl.Series = append(tl.Series, model.Series{})
 		}
-		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: callfold.FromNS(it.key.t), Value: it.value})
+		tl.Series[i].Points = append(tl.Series[i].Points, model.Point{Time: callfold.FromNS(it.key.T), Value: it.value})
 	}
 	if err := describeSeries(ctx, tx, h.cid, bySID, tl.Series); err != nil {
 		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
@@ -185,11 +117,11 @@ type window struct {
 // keep applies the filters to an item built in Go.
 func (w *window) keep(k itemKey, pid string) bool {
 	switch {
-	case !w.want(k.kind):
+	case !w.want(k.Kind):
 	case w.q.ParticipantID != "" && pid != w.q.ParticipantID:
-	case !w.q.From.IsZero() && k.t < w.q.From.UnixNano():
-	case !w.q.To.IsZero() && k.t >= w.q.To.UnixNano():
-	case w.after != nil && !w.after.less(k):
+	case !w.q.From.IsZero() && k.T < w.q.From.UnixNano():
+	case !w.q.To.IsZero() && k.T >= w.q.To.UnixNano():
+	case w.after != nil && !w.after.Less(k):
 	default:
 		return true
 	}
@@ -232,7 +164,7 @@ func (w *window) storedEvents(ctx context.Context, tx *sql.Tx, cid int64, limit 
 	}
 	if w.after != nil {
 		conds = append(conds, "(t, kind, id) > (?, ?, ?)")
-		args = append(args, w.after.t, w.after.kind, w.after.id)
+		args = append(args, w.after.T, w.after.Kind, w.after.ID)
 	}
 	args = append(args, limit+1)
 	rows, err := tx.QueryContext(ctx, `SELECT t, kind, id, pid, name, result, code, subcode, dur, detail
@@ -246,11 +178,11 @@ func (w *window) storedEvents(ctx context.Context, tx *sql.Tx, cid int64, limit 
 		var code, subcode sql.NullInt64
 		var dur sql.NullFloat64
 		e := it.event
-		if err := rows.Scan(&it.key.t, &e.Kind, &e.ID, &e.ParticipantID, &e.Name, &e.Result, &code, &subcode, &dur, &e.Detail); err != nil {
+		if err := rows.Scan(&it.key.T, &e.Kind, &e.ID, &e.ParticipantID, &e.Name, &e.Result, &code, &subcode, &dur, &e.Detail); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
 		}
-		it.key.kind, it.key.id = e.Kind, e.ID
-		e.Time = callfold.FromNS(it.key.t)
+		it.key.Kind, it.key.ID = e.Kind, e.ID
+		e.Time = callfold.FromNS(it.key.T)
 		e.Code, e.SubCode, e.DurationMs = intPtr(code), intPtr(subcode), floatPtr(dur)
 		e.RecordID = e.ID
 		items = append(items, it)
@@ -319,7 +251,7 @@ func (w *window) points(ctx context.Context, tx *sql.Tx, cid int64, limit int, i
 		to = w.q.To.UnixNano()
 	}
 	if w.after != nil {
-		from = max(from, w.after.t)
+		from = max(from, w.after.T)
 	}
 	if from >= to {
 		return items, nil
@@ -396,7 +328,7 @@ func seriesKeys(ctx context.Context, tx *sql.Tx, cid int64) (map[int64]string, e
 		if err := rows.Scan(&sid, &pid, &stream, &metric); err != nil {
 			return nil, fmt.Errorf("series: %w", err)
 		}
-		keys[sid] = seriesOrderKey(pid, stream, metric)
+		keys[sid] = store.SeriesOrderKey(pid, stream, metric)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("series: %w", err)
@@ -430,12 +362,12 @@ func (pm *pointMinute) flush(items []item, got, limit int) ([]item, int) {
 		if got > limit {
 			break
 		}
-		k := itemKey{t: p.t, kind: model.KindMetric, id: pm.keys[p.sid], vbits: int64(math.Float64bits(p.value))}
-		if i > 0 && k.t == prev.t && k.id == prev.id && p.value == pm.ps[i-1].value {
-			k.dup = prev.dup + 1
+		k := itemKey{T: p.t, Kind: model.KindMetric, ID: pm.keys[p.sid], VBits: int64(math.Float64bits(p.value))}
+		if i > 0 && k.T == prev.T && k.ID == prev.ID && p.value == pm.ps[i-1].value {
+			k.Dup = prev.Dup + 1
 		}
 		prev = k
-		if pm.after != nil && !pm.after.less(k) {
+		if pm.after != nil && !pm.after.Less(k) {
 			continue
 		}
 		items = append(items, item{key: k, sid: p.sid, value: p.value})
@@ -508,7 +440,7 @@ func (w *window) legEvents(ctx context.Context, tx *sql.Tx, cid int64, items []i
 			ID: "join:" + pid, Time: start, ParticipantID: pid, Kind: model.KindJoin, Name: "join",
 			DurationMs: durMs, RecordID: rid, Detail: string(row.EndpointType),
 		}
-		if k := (itemKey{t: callfold.NS(start), kind: model.KindJoin, id: join.ID}); w.keep(k, pid) {
+		if k := (itemKey{T: callfold.NS(start), Kind: model.KindJoin, ID: join.ID}); w.keep(k, pid) {
 			items = append(items, item{key: k, event: &join})
 		}
 		if row.Duration == nil {
@@ -520,7 +452,7 @@ func (w *window) legEvents(ctx context.Context, tx *sql.Tx, cid int64, items []i
 			Result: row.ResultCategory, Code: row.EndReason, SubCode: row.EndSubCode, RecordID: rid,
 			Detail: string(row.EndpointType),
 		}
-		if k := (itemKey{t: callfold.NS(end), kind: model.KindLeave, id: leave.ID}); w.keep(k, pid) {
+		if k := (itemKey{T: callfold.NS(end), Kind: model.KindLeave, ID: leave.ID}); w.keep(k, pid) {
 			items = append(items, item{key: k, event: &leave})
 		}
 	}
@@ -539,7 +471,7 @@ func (w *window) orphanEvents(ctx context.Context, tx *sql.Tx, cid int64, items 
 		return nil, err
 	}
 	for _, op := range ops {
-		k := itemKey{t: op.t, kind: op.kind, id: op.rid}
+		k := itemKey{T: op.t, Kind: op.kind, ID: op.rid}
 		if !w.keep(k, op.pid) {
 			continue
 		}

@@ -49,23 +49,33 @@ type rawRef struct {
 }
 
 // chunkRaws places the original bytes of the records in chunks, in the
-// records' order; refs[i] is where fresh[i] went.
+// records' order; refs[i] is where fresh[i] went. The records are placed
+// first and copied after, so that each chunk is allocated once at its size.
 func chunkRaws(fresh []*model.Record) (chunks []*rawChunk, refs []rawRef) {
 	refs = make([]rawRef, len(fresh))
 	open := make(map[chunkKey]*rawChunk)
+	var sizes []int
 	for i, r := range fresh {
 		k := chunkKey{day: day(callfold.NS(callfold.EventTime(r))), resource: r.Resource, callID: r.CallID}
 		if r.CallID == "" {
 			k.client, k.kind = clientOf(r), kindOf(r)
 		}
 		c := open[k]
-		if c == nil || (len(c.data) > 0 && len(c.data)+len(r.Raw) > maxChunkBytes) {
+		if c == nil || (sizes[c.seq] > 0 && sizes[c.seq]+len(r.Raw) > maxChunkBytes) {
 			c = &rawChunk{key: k, seq: uint32(len(chunks))}
 			chunks = append(chunks, c)
+			sizes = append(sizes, 0)
 			open[k] = c
 		}
-		refs[i] = rawRef{seq: c.seq, off: uint32(len(c.data)), len: uint32(len(r.Raw))}
-		c.data = append(c.data, r.Raw...)
+		refs[i] = rawRef{seq: c.seq, off: uint32(sizes[c.seq]), len: uint32(len(r.Raw))}
+		sizes[c.seq] += len(r.Raw)
+	}
+	for i, c := range chunks {
+		c.data = make([]byte, sizes[i])
+	}
+	for i, r := range fresh {
+		ref := refs[i]
+		copy(chunks[ref.seq].data[ref.off:], r.Raw)
 	}
 	return chunks, refs
 }

@@ -434,6 +434,8 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 		}
 	}
 	folds := make(map[string]*callfold.Fold, len(ids))
+	fp := freshPoints(fresh)
+	points := make(map[string]callPoints) // calls whose points are all known
 	var missing []string
 	for _, id := range ids {
 		if f := db.cache.get(id); f != nil {
@@ -441,6 +443,9 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 				f.Add(r)
 			}
 			folds[id] = f
+			if old, ok := db.cache.pointsOf(id); ok {
+				points[id] = merge(old, fp[id])
+			}
 			continue
 		}
 		missing = append(missing, id)
@@ -452,6 +457,15 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 		}
 		for id, f := range loaded {
 			folds[id] = f
+			// Every stored record of the call is in this batch.
+			if f.Records() == len(byCall[id]) {
+				points[id] = fp[id]
+			}
+		}
+	}
+	for id, ps := range points {
+		if len(ps) > maxCallPoints {
+			delete(points, id)
 		}
 	}
 	// The newest rows carry the detection and pin, which other processes
@@ -528,8 +542,9 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 		return err
 	}
 	for _, r := range rows {
-		db.cache.put(r.id, folds[r.id])
-		db.viewCache.put(r.id, ver, views[r.id])
+		ps, has := points[r.id]
+		db.cache.put(r.id, folds[r.id], ps, has)
+		db.viewCache.putPoints(r.id, ver, views[r.id], ps, has)
 	}
 	return nil
 }

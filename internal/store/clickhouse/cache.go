@@ -21,6 +21,7 @@ const maxCachedRecords = 2_000_000
 type foldCache struct {
 	entries map[string]*cachedCall
 	records int
+	points  int
 	clock   uint64
 }
 
@@ -28,7 +29,14 @@ type cachedCall struct {
 	fold    *callfold.Fold
 	records int
 	used    uint64
+	// points are the call's points when this process wrote every record
+	// of the call; hasPoints is false otherwise.
+	points    callPoints
+	hasPoints bool
 }
+
+// maxCachedPoints bounds the points the writer keeps over all calls.
+const maxCachedPoints = 1_000_000
 
 func (c *foldCache) get(id string) *callfold.Fold {
 	e := c.entries[id]
@@ -40,9 +48,20 @@ func (c *foldCache) get(id string) *callfold.Fold {
 	return e.fold
 }
 
-// put remembers the fold of a call, evicting the least recently used calls
-// when the folds stand for too many records.
-func (c *foldCache) put(id string, f *callfold.Fold) {
+// pointsOf returns the points kept for a call, if all are kept.
+func (c *foldCache) pointsOf(id string) (callPoints, bool) {
+	e := c.entries[id]
+	if e == nil || !e.hasPoints {
+		return nil, false
+	}
+	return e.points, true
+}
+
+// put remembers the fold of a call and, when has is set, all its points,
+// evicting the least recently used calls when the folds stand for too many
+// records and forgetting the points of the least recently used calls when
+// there are too many points.
+func (c *foldCache) put(id string, f *callfold.Fold, pts callPoints, has bool) {
 	if f == nil {
 		return
 	}
@@ -52,12 +71,27 @@ func (c *foldCache) put(id string, f *callfold.Fold) {
 	c.clock++
 	if old := c.entries[id]; old != nil {
 		c.records -= old.records
+		c.points -= len(old.points)
 	}
 	e := &cachedCall{fold: f, records: f.Records(), used: c.clock}
+	if has {
+		e.points, e.hasPoints = pts, true
+	}
 	c.entries[id] = e
 	c.records += e.records
+	c.points += len(e.points)
 	if c.records > maxCachedRecords {
 		c.evict(maxCachedRecords / 2)
+	}
+	if c.points > maxCachedPoints {
+		for _, id := range byLastUse(c.entries, func(e *cachedCall) uint64 { return e.used }) {
+			if c.points <= maxCachedPoints/2 {
+				break
+			}
+			e := c.entries[id]
+			c.points -= len(e.points)
+			e.points, e.hasPoints = nil, false
+		}
 	}
 }
 
@@ -66,13 +100,14 @@ func (c *foldCache) drop(ids ...string) {
 	for _, id := range ids {
 		if e := c.entries[id]; e != nil {
 			c.records -= e.records
+			c.points -= len(e.points)
 			delete(c.entries, id)
 		}
 	}
 }
 
 func (c *foldCache) reset() {
-	c.entries, c.records = nil, 0
+	c.entries, c.records, c.points = nil, 0, 0
 }
 
 // evict forgets the least recently used calls until the rest stand for at
@@ -105,6 +140,9 @@ type cachedView struct {
 	ver  uint64
 	view *callfold.Call
 	used uint64
+	// points are all the call's points at ver, when the writer kept them.
+	points    callPoints
+	hasPoints bool
 }
 
 func (c *viewCache) get(id string, ver uint64) *callfold.Call {
@@ -119,7 +157,24 @@ func (c *viewCache) get(id string, ver uint64) *callfold.Call {
 	return e.view
 }
 
+// pointsAt returns all the points of a call at a version, when they are
+// kept.
+func (c *viewCache) pointsAt(id string, ver uint64) (callPoints, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[id]
+	if e == nil || e.ver != ver || !e.hasPoints {
+		return nil, false
+	}
+	return e.points, true
+}
+
 func (c *viewCache) put(id string, ver uint64, v *callfold.Call) {
+	c.putPoints(id, ver, v, nil, false)
+}
+
+// putPoints caches a view and, when has is set, all the call's points.
+func (c *viewCache) putPoints(id string, ver uint64, v *callfold.Call, pts callPoints, has bool) {
 	if v == nil {
 		return
 	}
@@ -135,7 +190,7 @@ func (c *viewCache) put(id string, ver uint64, v *callfold.Call) {
 		c.records -= old.view.Records
 	}
 	c.clock++
-	c.entries[id] = &cachedView{ver: ver, view: v, used: c.clock}
+	c.entries[id] = &cachedView{ver: ver, view: v, used: c.clock, points: pts, hasPoints: has}
 	c.records += v.Records
 	if c.records <= maxViewRecords {
 		return
@@ -157,7 +212,7 @@ func (c *viewCache) carry(id string, from, to uint64) {
 	e := c.entries[id]
 	c.mu.Unlock()
 	if e != nil && e.ver == from {
-		c.put(id, to, e.view)
+		c.putPoints(id, to, e.view, e.points, e.hasPoints)
 	}
 }
 

@@ -244,6 +244,9 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 // order.
 func (db *DB) points(ctx context.Context, q store.TimelineQuery, h *callRow, v *callfold.Call, from, to int64,
 	after *itemKey, limit int, items []item) ([]item, error) {
+	if pts, ok := db.viewCache.pointsAt(q.CallID, h.ver); ok {
+		return memPointItems(pts, q, h, v, from, to, after, limit, items)
+	}
 	conds := []string{"call_id = " + quote(q.CallID), "has_value = 1"}
 	if len(h.resources) > 0 {
 		// The leading key column: lets the primary index find the call.

@@ -88,7 +88,8 @@ func (s *Server) addCallTools() {
 	sdk.AddTool(s.srv, &sdk.Tool{
 		Name: "search_calls",
 		Description: fmt.Sprintf("Search the stored calls, newest first, one page at a time. Returns the JSON of GET /api/v1/calls: "+
-			"{calls, total, nextCursor}, each call summary with its id, start and end, duration, participant count, quality, rating and issue kinds; "+
+			"{calls, total, totalCapped, nextCursor}, each call summary with its id, start and end, duration, participant count, quality, rating and issue kinds; "+
+			"totalCapped true means total stopped counting and at least that many calls match; "+
 			"continue with nextCursor. Issue kinds: %s. OS families: %s.",
 			strings.Join(detect.Kinds(), ", "), strings.Join(model.OSFamilies(), ", ")),
 		Annotations: readOnly("Search calls"),

@@ -147,24 +147,6 @@ func facetSQL(c facetCond, drives bool) (string, []any) {
 	return "EXISTS (SELECT 1 FROM facets f WHERE f.vid = ? AND f.cid = calls.cid)", []any{c.vid}
 }
 
-// facetTotalSQL counts the calls of a search that has only facet filters
-// without touching the calls table: one filter's count is kept, several are
-// counted through the rarest value, probing each of its calls for the others.
-func facetTotalSQL(facets []facetCond) (string, []any) {
-	if len(facets) == 1 {
-		return "SELECT coalesce((SELECT calls FROM facet_values WHERE id = ?), 0)", []any{facets[0].vid}
-	}
-	byCount := slices.Clone(facets)
-	slices.SortStableFunc(byCount, func(a, b facetCond) int { return cmp.Compare(a.calls, b.calls) })
-	q := "SELECT count(*) FROM facets WHERE vid = ?"
-	args := []any{byCount[0].vid}
-	for _, f := range byCount[1:] {
-		q += " AND EXISTS (SELECT 1 FROM facets f WHERE f.vid = ? AND f.cid = facets.cid)"
-		args = append(args, f.vid)
-	}
-	return q, args
-}
-
 // callFacets derives the facet rows of a call, sorted, each once, from its
 // call type, resources and merged participants. The agent strings of the
 // client operations attached to the call only when read compete with the

@@ -31,6 +31,10 @@ type Options struct {
 	// header must name at least one; otherwise the input is reported as not
 	// recognised instead of being read as CSV rows of unknown meaning.
 	CSVColumns []string
+	// FirstLine is the line number of the input's first line (default 1),
+	// for input that continues a stream read before, such as the new end
+	// of a growing file.
+	FirstLine int
 }
 
 // Reader yields the records of one source, one at a time, whatever shape the
@@ -119,7 +123,7 @@ func NewReader(r io.Reader, source string, opts Options) (*Reader, error) {
 		limit:  limit,
 		src:    r,
 		buf:    make([]byte, readBufSize),
-		line:   1,
+		line:   max(opts.FirstLine, 1),
 		keys:   make(map[string]string),
 	}
 	if err := rd.sniff(); err != nil {

@@ -291,3 +291,21 @@ func fmtErrs(errs []*RecordError) string {
 	}
 	return b.String()
 }
+
+// TestFirstLine numbers the lines of input that continues a stream from
+// the line given.
+func TestFirstLine(t *testing.T) {
+	rd, err := NewReader(strings.NewReader("{bad\n{\"a\":1}\n"), "PT1H.json", Options{FirstLine: 41})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rd.Next()
+	var re *RecordError
+	if !errors.As(err, &re) || re.Line != 41 {
+		t.Fatalf("first Next = %v, want a record error on line 41", err)
+	}
+	it, err := rd.Next()
+	if err != nil || it.Line != 42 {
+		t.Fatalf("second Next = line %d, %v; want the record of line 42", it.Line, err)
+	}
+}

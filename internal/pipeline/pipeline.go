@@ -159,13 +159,20 @@ func (p *Pipeline) IngestPaths(ctx context.Context, paths []string, stdin io.Rea
 // non-nil only when the store failed or ctx was cancelled; problems with the
 // input are reported in the Result.
 func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, name string) (Result, error) {
-	return p.run(ctx, []source{{name: name, open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}})
+	return p.IngestFrom(ctx, r, name, 1)
+}
+
+// IngestFrom is Ingest for input that continues a stream read before:
+// its first line is line firstLine of the stream, as errors number it.
+func (p *Pipeline) IngestFrom(ctx context.Context, r io.Reader, name string, firstLine int) (Result, error) {
+	return p.run(ctx, []source{{name: name, firstLine: firstLine, open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}})
 }
 
 // source is one input of a run.
 type source struct {
-	name string
-	open func() (io.ReadCloser, error)
+	name      string
+	firstLine int // 0: 1
+	open      func() (io.ReadCloser, error)
 }
 
 // chunk is a slice of items read from a source, or of normalized records.
@@ -359,7 +366,8 @@ func (p *Pipeline) readSource(ctx context.Context, src source, send func(chunk) 
 		return fail(0, err)
 	}
 	defer rc.Close()
-	rd, err := ingest.NewReader(rc, src.name, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes, CSVColumns: acs.CSVColumns()})
+	rd, err := ingest.NewReader(rc, src.name, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes,
+		CSVColumns: acs.CSVColumns(), FirstLine: src.firstLine})
 	if err != nil {
 		return fail(0, err)
 	}

@@ -77,17 +77,34 @@ func (db *DB) Append(ctx context.Context, batch []model.Record) (store.AppendRes
 // store writes fresh records, brings the calls they touch up to date and
 // records their ids, in that order. It returns the touched calls.
 func (db *DB) store(ctx context.Context, fresh []*model.Record, ver uint64, lookup time.Duration) ([]string, error) {
+	// Which calls the records touch depends on the batch and on what was
+	// stored before it, never on the batch's rows in the tables, so it is
+	// found while they are written.
+	// So is which of the batch's calls had records before it, if the
+	// writer does not hold their folds.
 	t0 := time.Now()
-	if err := db.insertRecords(ctx, fresh, ver); err != nil {
-		return nil, err
-	}
-	t1 := time.Now()
-	touched, err := db.touchedCalls(ctx, fresh)
+	var touched []string
+	var known map[string]bool
+	var insert, find time.Duration
+	err := parallel(
+		func() error {
+			defer func() { insert = time.Since(t0) }()
+			return db.insertRecords(ctx, fresh, ver)
+		},
+		func() (err error) {
+			defer func() { find = time.Since(t0) }()
+			if touched, err = db.touchedCalls(ctx, fresh); err != nil {
+				return err
+			}
+			known, err = db.storedBefore(ctx, fresh, ver)
+			return err
+		},
+	)
 	if err != nil {
 		return nil, err
 	}
 	t2 := time.Now()
-	if err := db.refresh(ctx, touched, fresh, ver); err != nil {
+	if err := db.refresh(ctx, touched, fresh, known, ver); err != nil {
 		return nil, err
 	}
 	t3 := time.Now()
@@ -103,8 +120,8 @@ func (db *DB) store(ctx context.Context, fresh []*model.Record, ver uint64, look
 	if err != nil {
 		return nil, err
 	}
-	db.log.Debug("append", "records", len(fresh), "calls", len(touched), "lookup", lookup, "insert", t1.Sub(t0),
-		"touched", t2.Sub(t1), "refresh", t3.Sub(t2), "ids", time.Since(t3))
+	db.log.Debug("append", "records", len(fresh), "calls", len(touched), "lookup", lookup, "insert", insert,
+		"touched", find, "refresh", t3.Sub(t2), "ids", time.Since(t3))
 	return touched, nil
 }
 
@@ -420,10 +437,42 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
+// storedBefore reports which of the calls of fresh records that the
+// writer holds no fold of have records stored by an earlier batch (rows of
+// this batch, version ver, may or may not be written yet).
+func (db *DB) storedBefore(ctx context.Context, fresh []*model.Record, ver uint64) (map[string]bool, error) {
+	set := make(map[string]bool)
+	for _, r := range fresh {
+		if r.CallID != "" && db.cache.entries[r.CallID] == nil {
+			set[r.CallID] = true
+		}
+	}
+	out := make(map[string]bool)
+	if len(set) == 0 {
+		return out, nil
+	}
+	rows, err := db.conn.Query(ctx, "SELECT DISTINCT call_id FROM "+db.t("records")+" WHERE call_id IN "+
+		inList(keys(set))+" AND ver != ?", ver)
+	if err != nil {
+		return nil, fmt.Errorf("calls stored before: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("calls stored before: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
 // refresh folds the touched calls again and writes their new rows, keys
 // and client mappings. A call the writer has folded before is brought up to
-// date from the fresh records alone; any other is read back whole.
-func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, ver uint64) error {
+// date from the fresh records alone, and so is a call none of whose
+// records were stored before (known says which were); any other is read
+// back whole.
+func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, known map[string]bool, ver uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -446,6 +495,15 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 			if old, ok := db.cache.pointsOf(id); ok {
 				points[id] = merge(old, fp[id])
 			}
+			continue
+		}
+		if len(byCall[id]) > 0 && !known[id] {
+			f := callfold.New(id)
+			for _, r := range byCall[id] {
+				f.Add(r)
+			}
+			folds[id] = f
+			points[id] = fp[id]
 			continue
 		}
 		missing = append(missing, id)

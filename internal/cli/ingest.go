@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,8 @@ func (a *app) ingestCommand() *cobra.Command {
 	var asJSON bool
 	var maxRecord int
 	var rulesFile string
+	var follow bool
+	var poll, settle time.Duration
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Ingest log files or folders (- for standard input) into the store",
@@ -29,6 +32,13 @@ walked recursively; - reads standard input. Records already stored are
 skipped, so re-running an ingest, or ingesting a blob that grew, stores only
 what is new. The issues of every call that received records are detected
 again once the records are stored.
+
+With --follow, each PATH is a folder that keeps being followed until the
+command is interrupted: new files and files that grew (a PT1H.json blob
+grows during its hour) are ingested as their lines complete, and a
+checkpoint per file is kept in the store, so a later --follow of the same
+folder goes on where this one stopped. This is what serve --source
+dir://PATH does inside the server.
 
 Exit status 3 means the ingest finished but some records were rejected; each
 is listed with its file, line, field and reason.`,
@@ -43,6 +53,9 @@ is listed with its file, line, field and reason.`,
 			rules, err := loadRules(rulesFile)
 			if err != nil {
 				return err
+			}
+			if follow {
+				return a.follow(ctx, args, poll, settle, maxRecord, rules, asJSON)
 			}
 			st, err := a.openStore(ctx)
 			if err != nil {
@@ -86,7 +99,57 @@ is listed with its file, line, field and reason.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	cmd.Flags().IntVar(&maxRecord, "max-record-bytes", 1<<20, "reject records larger than this")
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds")
+	cmd.Flags().BoolVar(&follow, "follow", false, "keep following the folders given, ingesting what arrives, until interrupted")
+	cmd.Flags().DurationVar(&poll, "poll", time.Second, "with --follow: time between two looks at a folder")
+	cmd.Flags().DurationVar(&settle, "settle", 10*time.Second,
+		"with --follow: how long a file must stay unchanged before a last line without a newline, or a gzip file, is read")
 	return cmd
+}
+
+// follow runs ingest --follow: it follows the folders until ctx ends and
+// then prints what each source did.
+func (a *app) follow(ctx context.Context, dirs []string, poll, settle time.Duration, maxRecord int, rules detect.Rules, asJSON bool) error {
+	if poll <= 0 || settle <= 0 {
+		return &UsageError{Msg: "--poll and --settle must be positive"}
+	}
+	var specs []sourceSpec
+	for _, d := range dirs {
+		if d == "-" {
+			return &UsageError{Msg: "--follow follows folders, not standard input"}
+		}
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return &UsageError{Msg: fmt.Sprintf("--follow %s: not a folder", d)}
+		}
+		sp, err := parseSource("dir://" + d)
+		if err != nil {
+			return err
+		}
+		sp.poll, sp.settle = poll, settle
+		specs = append(specs, sp)
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p := pipeline.New(st, pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log, Detector: st, Rules: detect.NewRuleSet(rules)})
+	set, err := newSources(st, p, specs, a.log)
+	if err != nil {
+		return err
+	}
+	if !asJSON {
+		fmt.Fprintf(a.io.Stderr, "following %d folder(s); interrupt to stop\n", len(specs))
+	}
+	set.run(ctx, a.log)
+	snaps := set.snapshots()
+	if asJSON {
+		return writeJSON(a.io.Stdout, snaps)
+	}
+	for _, s := range snaps {
+		fmt.Fprintf(a.io.Stdout, "%s: read %d records: %d stored, %d duplicates skipped, %d rejected; %d files\n",
+			s.Name, s.Records, s.Stored, s.Duplicates, s.Rejected, s.Streams)
+	}
+	return nil
 }
 
 // progress returns a progress display on stderr when it is a terminal.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"calldiag/internal/detect"
 	"calldiag/internal/pipeline"
 	"calldiag/internal/server"
+	"calldiag/internal/source"
 	"calldiag/internal/store"
 	"calldiag/internal/web"
 )
@@ -27,6 +29,7 @@ type serveFlags struct {
 	rulesFile  string
 	rulesEvery time.Duration
 	retention  retentionFlag
+	sources    []string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -37,6 +40,30 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.rulesFile, "rules", "", "detection rules file overriding the default thresholds; re-read when it changes")
 	fl.DurationVar(&f.rulesEvery, "rules-check", 5*time.Second, "how often to check the rules file for changes")
 	fl.Var(&f.retention, "retention", retentionUsage+"; checked at start and every hour (default: keep every call)")
+	fl.StringArrayVar(&f.sources, "source", nil, "follow a source and ingest what arrives: dir://PATH[?poll=1s&settle=10s]; "+
+		"repeatable (default $CALLDIAG_SOURCE, comma-separated)")
+}
+
+// sourceSpecs parses the --source flags, or CALLDIAG_SOURCE when none is
+// given.
+func (f *serveFlags) sourceSpecs(env func(string) string) ([]sourceSpec, error) {
+	raw := f.sources
+	if len(raw) == 0 {
+		for _, s := range strings.Split(env("CALLDIAG_SOURCE"), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				raw = append(raw, s)
+			}
+		}
+	}
+	specs := make([]sourceSpec, 0, len(raw))
+	for _, r := range raw {
+		sp, err := parseSource(r)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, sp)
+	}
+	return specs, nil
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -81,6 +108,15 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	}
 	set := detect.NewRuleSet(rules)
 	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: set})
+	specs, err := f.sourceSpecs(a.io.Env)
+	if err != nil {
+		return err
+	}
+	sources, err := newSources(st, p, specs, a.log)
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(source.NewCollector(sources.snapshots))
 	asst := assist.New(assist.Config{Calls: storeCalls{st: st, rules: set.Load}, LLM: assist.LLMFromEnv(a.io.Env), Logger: a.log})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
 		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst, Pinner: st})
@@ -90,6 +126,9 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	defer stop() // also when serving fails, so that the watchers end
 	if f.retention.d > 0 {
 		watcher.Go(func() { keepRetention(ctx, st, f.retention.d, time.Hour, time.Now, a.log) })
+	}
+	if len(specs) > 0 {
+		watcher.Go(func() { sources.run(ctx, a.log) })
 	}
 	if f.rulesFile != "" {
 		watcher.Go(func() {

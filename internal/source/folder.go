@@ -297,14 +297,6 @@ func (f *Folder) commit(ctx context.Context, r io.Reader, key string, cp store.C
 	for _, e := range res.Errors {
 		f.Logger.Warn("record rejected", "source", f.Name, "file", e.Source, "line", e.Line, "field", e.Field, "reason", e.Reason)
 	}
-	next := cp
-	next.Offset += n
-	next.Line += lines
-	next.Updated = f.Now()
-	if err := f.Checkpoints.SaveCheckpoints(ctx, f.Name, map[string]store.Checkpoint{key: next}); err != nil {
-		return cp, fmt.Errorf("save checkpoint of %s: %w", key, err)
-	}
-	f.cps[key] = next
 	now := f.Now()
 	f.Status.update(func(s *Snapshot) {
 		s.Records += int64(res.Read)
@@ -315,6 +307,16 @@ func (f *Folder) commit(ctx context.Context, r io.Reader, key string, cp store.C
 			s.LastRead = now
 		}
 	})
+	next := cp
+	next.Offset += n
+	next.Line += lines
+	next.Updated = now
+	// The records are stored: save where they end even when the source is
+	// being stopped, so that a restart does not read them again.
+	if err := f.Checkpoints.SaveCheckpoints(context.WithoutCancel(ctx), f.Name, map[string]store.Checkpoint{key: next}); err != nil {
+		return cp, fmt.Errorf("save checkpoint of %s: %w", key, err)
+	}
+	f.cps[key] = next
 	return next, nil
 }
 

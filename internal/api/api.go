@@ -20,6 +20,7 @@ import (
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
 	"calldiag/internal/pipeline"
+	"calldiag/internal/source"
 	"calldiag/internal/store"
 )
 
@@ -83,6 +84,9 @@ type Config struct {
 	Assistant Asker
 	// Pinner serves PUT and DELETE /api/v1/calls/{id}/pin; nil answers 503.
 	Pinner Pinner
+	// Sources lists the continuous sources the server follows, for GET
+	// /api/v1/sources; nil means none.
+	Sources func() []source.Snapshot
 }
 
 // Handler serves the API.
@@ -126,6 +130,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/calls/{id}/pin", h.wrap(h.deletePin))
 	mux.Handle("GET /api/v1/records/{id}", h.wrap(h.getRecord))
 	mux.Handle("GET /api/v1/facets", h.wrap(h.getFacets))
+	mux.Handle("GET /api/v1/sources", h.wrap(h.getSources))
 	mux.Handle("POST /api/v1/ingest", h.wrap(h.postIngest))
 	mux.Handle("POST /api/v1/ask", h.wrap(h.postAsk))
 	mux.Handle("/api/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {

@@ -119,7 +119,7 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	reg.MustRegister(source.NewCollector(sources.snapshots))
 	asst := assist.New(assist.Config{Calls: storeCalls{st: st, rules: set.Load}, LLM: assist.LLMFromEnv(a.io.Env), Logger: a.log})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
-		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst, Pinner: st})
+		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst, Pinner: st, Sources: sources.snapshots})
 	var watcher sync.WaitGroup
 	defer watcher.Wait() // the watchers stop with ctx, before the store closes
 	ctx, stop := context.WithCancel(ctx)
@@ -143,7 +143,7 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 		})
 	}
 	token := a.io.Env("CALLDIAG_TOKEN")
-	ui, err := web.New(web.Config{Store: st, Rules: set, Logger: a.log, Token: token, Assistant: asst})
+	ui, err := web.New(web.Config{Store: st, Rules: set, Logger: a.log, Token: token, Assistant: asst, Sources: sources.snapshots})
 	if err != nil {
 		return err
 	}

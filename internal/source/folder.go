@@ -124,8 +124,11 @@ func (f *Folder) Pass(ctx context.Context) error {
 		f.cps = cps
 	}
 	info, err := os.Stat(f.Root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("folder %s does not exist", f.Root)
+	}
 	if err != nil {
-		return fmt.Errorf("folder %s: %w", f.Root, err)
+		return fmt.Errorf("folder: %w", err)
 	}
 	if !info.IsDir() {
 		return fmt.Errorf("folder %s: not a folder", f.Root)

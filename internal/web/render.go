@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,6 +131,8 @@ func (h *Handler) funcs() template.FuncMap {
 		"durSecs":   func(s float64) string { return fmtDur(time.Duration(s * float64(time.Second))) },
 		"ago":       func(t time.Time) string { return fmtAgo(h.cfg.Now().Sub(t)) },
 		"num":       fmtNum,
+		"bytes":     fmtBytes,
+		"count":     fmtCount,
 		"pct":       fmtPct,
 		"deref":     deref,
 		"sevIcon":   sevIcon,
@@ -229,6 +232,44 @@ func fmtNum(v any) string {
 		return fmt.Sprintf("%.1f", f)
 	}
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
+}
+
+// fmtCount shows a whole number (int or int64) with its digits grouped by
+// threes.
+func fmtCount(v any) string {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	default:
+		return fmt.Sprint(v)
+	}
+	s := strconv.FormatInt(n, 10)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// fmtBytes shows a byte count in B, KB, MB or GB (powers of 1000).
+func fmtBytes(n int64) string {
+	f := float64(n)
+	for _, u := range []string{"B", "KB", "MB", "GB"} {
+		if math.Abs(f) < 1000 || u == "GB" {
+			if u == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+		f /= 1000
+	}
+	return ""
 }
 
 // fmtPct shows a fraction as a percentage.

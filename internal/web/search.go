@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"calldiag/internal/callview"
@@ -163,10 +162,7 @@ func matchesText(page store.CallPage) string {
 	case page.Total == 1 && !page.TotalCapped:
 		return "1 call matches."
 	}
-	n := strconv.Itoa(page.Total)
-	for i := len(n) - 3; i > 0; i -= 3 {
-		n = n[:i] + "," + n[i:]
-	}
+	n := fmtCount(int64(page.Total))
 	if page.TotalCapped {
 		n += "+"
 	}

@@ -22,6 +22,7 @@ import (
 	"calldiag/internal/callview"
 	"calldiag/internal/detect"
 	"calldiag/internal/model"
+	"calldiag/internal/source"
 	"calldiag/internal/store"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	Now func() time.Time
 	// Assistant answers the Ask page; nil shows it as not configured.
 	Assistant Asker
+	// Sources lists the continuous sources the server follows, for the
+	// Sources page; nil means none.
+	Sources func() []source.Snapshot
 }
 
 // Handler serves the pages.
@@ -93,6 +97,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /calls/{id}/timeline", h.page(h.callTimeline))
 	mux.Handle("GET /ask", h.page(h.ask))
 	mux.Handle("GET /kb", h.page(h.kbIndex))
+	mux.Handle("GET /sources", h.page(h.sources))
 	mux.Handle("GET /kb/{id}", h.page(h.kbEntry))
 	mux.Handle("GET /login", h.page(h.loginForm))
 	mux.Handle("POST /login", h.page(h.login))

@@ -151,6 +151,7 @@ Every flag can also be set with an environment variable CALLDIAG_<FLAG>
 		a.recordCommand(),
 		a.pinCommand(), a.unpinCommand(), a.expireCommand(),
 		a.serveCommand(),
+		a.sourcesCommand(),
 		a.demoCommand(),
 		a.simulateCommand(),
 		a.mcpCommand(),

@@ -40,23 +40,18 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.rulesFile, "rules", "", "detection rules file overriding the default thresholds; re-read when it changes")
 	fl.DurationVar(&f.rulesEvery, "rules-check", 5*time.Second, "how often to check the rules file for changes")
 	fl.Var(&f.retention, "retention", retentionUsage+"; checked at start and every hour (default: keep every call)")
-	fl.StringArrayVar(&f.sources, "source", nil, "follow a source and ingest what arrives: dir://PATH[?poll=1s&settle=10s]; "+
-		"repeatable (default $CALLDIAG_SOURCE, comma-separated)")
+	fl.StringSliceVar(&f.sources, "source", nil, "follow a source and ingest what arrives: dir://PATH[?poll=1s&settle=10s]; "+
+		"repeatable, or several separated by commas (default $CALLDIAG_SOURCE)")
 }
 
-// sourceSpecs parses the --source flags, or CALLDIAG_SOURCE when none is
-// given.
-func (f *serveFlags) sourceSpecs(env func(string) string) ([]sourceSpec, error) {
-	raw := f.sources
-	if len(raw) == 0 {
-		for _, s := range strings.Split(env("CALLDIAG_SOURCE"), ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				raw = append(raw, s)
-			}
+// sourceSpecs parses the --source flags.
+func (f *serveFlags) sourceSpecs() ([]sourceSpec, error) {
+	specs := make([]sourceSpec, 0, len(f.sources))
+	for _, r := range f.sources {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
 		}
-	}
-	specs := make([]sourceSpec, 0, len(raw))
-	for _, r := range raw {
 		sp, err := parseSource(r)
 		if err != nil {
 			return nil, err
@@ -108,7 +103,7 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	}
 	set := detect.NewRuleSet(rules)
 	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: set})
-	specs, err := f.sourceSpecs(a.io.Env)
+	specs, err := f.sourceSpecs()
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,19 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"calldiag/internal/source"
 	"calldiag/internal/store"
@@ -122,4 +128,127 @@ func (s *sourceSet) snapshots() []source.Snapshot {
 		out[i] = st.Snapshot()
 	}
 	return out
+}
+
+// progressReader is the part of a store that lists source progress.
+type progressReader interface {
+	SourceProgress(ctx context.Context) ([]store.SourceProgress, error)
+}
+
+func (a *app) sourcesCommand() *cobra.Command {
+	var asJSON bool
+	var server string
+	cmd := &cobra.Command{
+		Use:   "sources [--server URL] [--json]",
+		Short: "List the continuous sources: how far each has read, or a running server's live state",
+		Long: `List the continuous sources (serve --source, ingest --follow).
+
+Without --server, from the store: every source that has saved a checkpoint,
+with the streams (files, blobs, partitions) it follows, the bytes and lines
+read and when it last moved on.
+
+With --server URL, from a running server (GET /api/v1/sources, with
+CALLDIAG_TOKEN when set): each source's state, records read, stored,
+duplicates and rejected, how far behind it is, and its last error.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if server != "" {
+				return a.liveSources(ctx, server, asJSON)
+			}
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			pr, ok := st.(progressReader)
+			if !ok {
+				return &UsageError{Msg: "this store does not keep source checkpoints"}
+			}
+			list, err := pr.SourceProgress(ctx)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.io.Stdout, list)
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(a.io.Stdout, "no source has read anything into this store yet (see serve --source and ingest --follow)")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.io.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "SOURCE\tSTREAMS\tREAD\tLINES\tLAST PROGRESS")
+			for _, p := range list {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\n", p.Source, p.Streams, humanBytes(p.Bytes), p.Lines,
+					p.Updated.UTC().Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&server, "server", "", "ask the server at this URL (e.g. http://127.0.0.1:8080) for its sources' live state")
+	return cmd
+}
+
+// liveSources prints the sources of a running server.
+func (a *app) liveSources(ctx context.Context, server string, asJSON bool) error {
+	u, err := url.Parse(strings.TrimRight(server, "/") + "/api/v1/sources")
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &UsageError{Msg: fmt.Sprintf("--server %q: want a URL such as http://127.0.0.1:8080", server)}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	if tok := a.io.Env("CALLDIAG_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("ask %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("ask %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
+	}
+	var body struct {
+		Sources []source.Snapshot `json:"sources"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return fmt.Errorf("ask %s: %w", u, err)
+	}
+	if asJSON {
+		return writeJSON(a.io.Stdout, body.Sources)
+	}
+	if len(body.Sources) == 0 {
+		fmt.Fprintln(a.io.Stdout, "the server follows no source")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.io.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tSTATE\tSTREAMS\tREAD\tSTORED\tDUPLICATES\tREJECTED\tBEHIND\tLAST ERROR")
+	for _, s := range body.Sources {
+		behind := "caught up"
+		if s.LagBytes > 0 || s.LagMessages > 0 {
+			behind = fmt.Sprintf("%s %d msgs %.0fs", humanBytes(s.LagBytes), s.LagMessages, s.LagSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", s.Name, s.State, s.Streams, s.Records, s.Stored,
+			s.Duplicates, s.Rejected, behind, s.LastError)
+	}
+	return tw.Flush()
+}
+
+// humanBytes shows a byte count in B, KB, MB or GB (powers of 1000).
+func humanBytes(n int64) string {
+	f := float64(n)
+	for _, u := range []string{"B", "KB", "MB"} {
+		if f < 1000 {
+			if u == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+		f /= 1000
+	}
+	return fmt.Sprintf("%.1f GB", f)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"calldiag/internal/source"
+	"calldiag/internal/store"
 	"calldiag/internal/store/sqlite"
 )
 
@@ -107,6 +108,19 @@ func TestIngestFollow(t *testing.T) {
 	if s := snaps[0]; s.Name != "dir://"+dir || s.Stored != 3 || s.State != "stopped" || s.Streams != 1 {
 		t.Errorf("status %+v; want 3 records stored from 1 file, stopped", s)
 	}
+	// calldiag sources reads the progress from the store.
+	out = mustRun(t, "sources", "--db", db, "--json")
+	var prog []store.SourceProgress
+	if err := json.Unmarshal([]byte(out), &prog); err != nil || len(prog) != 1 {
+		t.Fatalf("sources --json printed %q (%v)", out, err)
+	}
+	fi, _ := os.Stat(blob)
+	if p := prog[0]; p.Source != "dir://"+dir || p.Streams != 1 || p.Lines != 3 || p.Bytes != fi.Size() {
+		t.Errorf("sources: %+v; want 1 stream read to its end, 3 lines", p)
+	}
+	if out := mustRun(t, "sources", "--db", db); !strings.Contains(out, "dir://"+dir) || !strings.Contains(out, "STREAMS") {
+		t.Errorf("sources printed %q", out)
+	}
 	// Once more, for a few passes: nothing is read again.
 	start := time.Now()
 	out, _ = followFor(func() bool { return time.Since(start) > 300*time.Millisecond })
@@ -143,7 +157,8 @@ func TestServeFollowsSource(t *testing.T) {
 	}
 	db, dir := t.TempDir(), t.TempDir()
 	cmd := calldiagProcess(t, "serve", "--db", db, "--addr", "127.0.0.1:0")
-	cmd.Env = append(cmd.Env, "CALLDIAG_SOURCE=dir://"+dir+"?poll=50ms")
+	// Two sources from the environment, separated by a comma.
+	cmd.Env = append(cmd.Env, "CALLDIAG_SOURCE=dir://"+dir+"?poll=50ms,dir://"+t.TempDir())
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -181,7 +196,25 @@ func TestServeFollowsSource(t *testing.T) {
 	if !found {
 		t.Fatalf("the call of the blob never became searchable; stderr %s", stderr.String())
 	}
-	resp, err := http.Get(base + "/metrics")
+	resp, err := http.Get(base + "/api/v1/sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Sources []source.Snapshot `json:"sources"`
+	}
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Sources) != 2 || list.Sources[0].Name != "dir://"+dir {
+		t.Errorf("GET /api/v1/sources = %+v; want both sources of CALLDIAG_SOURCE", list.Sources)
+	}
+	// calldiag sources --server asks the running server.
+	out, errs, code := run(t, nil, "sources", "--server", base, "--json")
+	var live []source.Snapshot
+	if code != 0 || json.Unmarshal([]byte(out), &live) != nil || len(live) != 2 || live[0].Stored != 5 {
+		t.Errorf("sources --server: exit %d, %q %s; want both sources, 5 records stored by the first", code, out, errs)
+	}
+	resp, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,5 +227,26 @@ func TestServeFollowsSource(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+func TestSourcesErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"sources", "--server", "127.0.0.1:8080"}, 2, "want a URL"},
+		{[]string{"sources", "--server", "http://127.0.0.1:1"}, 1, "ask http://127.0.0.1:1/api/v1/sources"},
+		{[]string{"sources", "extra"}, 2, "no arguments"},
+	} {
+		_, errs, code := run(t, nil, append(tc.args, "--db", t.TempDir())...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("calldiag %v: exit %d, %q; want exit %d with %q", tc.args, code, errs, tc.code, tc.want)
+		}
+	}
+	out := mustRun(t, "sources", "--db", t.TempDir())
+	if !strings.Contains(out, "no source has read anything") {
+		t.Errorf("sources on an empty store printed %q", out)
 	}
 }

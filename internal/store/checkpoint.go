@@ -18,3 +18,16 @@ type Checkpoint struct {
 	// Updated is when the checkpoint was saved.
 	Updated time.Time `json:"updated"`
 }
+
+// SourceProgress sums up the checkpoints of one source.
+type SourceProgress struct {
+	// Source is the source's URL.
+	Source string `json:"source"`
+	// Streams is the number of files, blobs or partitions with a
+	// checkpoint; Bytes and Lines add up how far they have been read.
+	Streams int   `json:"streams"`
+	Bytes   int64 `json:"bytes"`
+	Lines   int64 `json:"lines"`
+	// Updated is when a checkpoint of the source was last saved.
+	Updated time.Time `json:"updated"`
+}

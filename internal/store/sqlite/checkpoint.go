@@ -70,3 +70,32 @@ func (db *DB) SaveCheckpoints(ctx context.Context, source string, cps map[string
 	}
 	return nil
 }
+
+// SourceProgress sums up the checkpoints of every source, by source.
+func (db *DB) SourceProgress(ctx context.Context) ([]store.SourceProgress, error) {
+	tx, err := db.readTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT source, count(*), sum("offset"), sum(line), max(updated_ns)
+		FROM checkpoints GROUP BY source ORDER BY source`)
+	if err != nil {
+		return nil, fmt.Errorf("source progress: %w", err)
+	}
+	defer rows.Close()
+	out := []store.SourceProgress{}
+	for rows.Next() {
+		var p store.SourceProgress
+		var ns int64
+		if err := rows.Scan(&p.Source, &p.Streams, &p.Bytes, &p.Lines, &ns); err != nil {
+			return nil, fmt.Errorf("source progress: %w", err)
+		}
+		p.Updated = callfold.FromNS(ns)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("source progress: %w", err)
+	}
+	return out, nil
+}

@@ -67,7 +67,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/eval":             {"detect", "simulate", "catalog", "model"},
 	"calldiag/internal/assist":           {"model", "catalog", "detect"},
 	"calldiag/internal/mcp":              {"callview", "detect", "catalog", "store", "model"},
-	"calldiag/internal/bench":            {"simulate", "pipeline", "callview", "detect", "store"},
+	"calldiag/internal/bench":            {"simulate", "pipeline", "callview", "detect", "store", "source"},
 	"calldiag/internal/source":           {"ingest", "pipeline", "store", "model"},
 	"calldiag/internal/archtest":         {},
 }

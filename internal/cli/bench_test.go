@@ -40,7 +40,7 @@ func TestBenchQuickJSON(t *testing.T) {
 		t.Errorf("store = %v, want sqlite", rep["store"])
 	}
 	for _, key := range []string{"calls", "records", "ingestRecordsPerSec", "decodeOnlyRecordsPerSec", "freshnessMs",
-		"searchP95Ms", "callDetailMs", "timelineMs", "storeBytesPerCall", "idIndexBytesPerCall", "rawArchiveBytesPerCall",
+		"searchP95Ms", "callDetailMs", "timelineMs", "storeBytesPerCall", "idIndexBytesPerCall", "rawArchiveBytesPerCall", "sourceFreshnessP95Ms",
 		"rawGzipBytesPerCall", "peakRSSBytes"} {
 		v, ok := rep[key].(float64)
 		switch {

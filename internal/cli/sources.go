@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -27,55 +28,90 @@ type follower interface {
 
 // sourceSpec is a parsed --source URL.
 type sourceSpec struct {
-	raw    string
-	kind   string
-	path   string // dir: the folder
-	poll   time.Duration
-	settle time.Duration
+	// raw is the URL as the source is named (normalized, no secrets).
+	raw  string
+	kind string
+	// build makes the source's follower.
+	build func(deps sourceDeps) (follower, error)
+	// dir: the folder and its timings, which ingest --follow sets.
+	path         string
+	poll, settle time.Duration
 }
 
-// parseSource reads a source URL: dir://PATH[?poll=1s&settle=10s].
+// sourceDeps is what a follower is built from.
+type sourceDeps struct {
+	store  store.Store
+	ingest source.Ingester
+	status *source.Status
+	log    *slog.Logger
+}
+
+// sourceKinds parse the part after "SCHEME://" of a source URL, by scheme.
+func sourceKinds() map[string]func(raw, rest string) (sourceSpec, error) {
+	return map[string]func(raw, rest string) (sourceSpec, error){
+		"dir": parseDirSource,
+	}
+}
+
+// parseSource reads a source URL.
 func parseSource(raw string) (sourceSpec, error) {
-	spec := sourceSpec{raw: raw}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return spec, &UsageError{Msg: fmt.Sprintf("source %q: want a URL such as dir:///var/log/acs", raw)}
+		return sourceSpec{}, &UsageError{Msg: fmt.Sprintf("source %q: want a URL such as dir:///var/log/acs", raw)}
 	}
-	switch scheme {
-	case "dir":
-		spec.kind = "dir"
-		path, query, _ := strings.Cut(rest, "?")
-		if path == "" {
-			return spec, &UsageError{Msg: fmt.Sprintf("source %q: no folder", raw)}
+	kinds := sourceKinds()
+	parse, ok := kinds[scheme]
+	if !ok {
+		names := make([]string, 0, len(kinds))
+		for k := range kinds {
+			names = append(names, k+"://")
 		}
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return spec, &UsageError{Msg: fmt.Sprintf("source %q: %v", raw, err)}
-		}
-		spec.path = abs
-		spec.raw = "dir://" + abs
-		q, err := url.ParseQuery(query)
-		if err != nil {
-			return spec, &UsageError{Msg: fmt.Sprintf("source %q: %v", raw, err)}
-		}
-		for key, vals := range q {
-			d, err := time.ParseDuration(vals[len(vals)-1])
-			if err != nil || d <= 0 {
-				return spec, &UsageError{Msg: fmt.Sprintf("source %q: %s=%s is not a positive duration", raw, key, vals[len(vals)-1])}
-			}
-			switch key {
-			case "poll":
-				spec.poll = d
-			case "settle":
-				spec.settle = d
-			default:
-				return spec, &UsageError{Msg: fmt.Sprintf("source %q: unknown parameter %s (poll, settle)", raw, key)}
-			}
-		}
-		return spec, nil
-	default:
-		return spec, &UsageError{Msg: fmt.Sprintf("source %q: unknown kind %q; this build follows dir://PATH", raw, scheme)}
+		sort.Strings(names)
+		return sourceSpec{}, &UsageError{Msg: fmt.Sprintf("source %q: unknown kind %q; known: %s", raw, scheme, strings.Join(names, ", "))}
 	}
+	return parse(raw, rest)
+}
+
+// parseDirSource reads dir://PATH[?poll=1s&settle=10s].
+func parseDirSource(raw, rest string) (sourceSpec, error) {
+	spec := sourceSpec{raw: raw, kind: "dir"}
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return spec, &UsageError{Msg: fmt.Sprintf("source %q: no folder", raw)}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return spec, &UsageError{Msg: fmt.Sprintf("source %q: %v", raw, err)}
+	}
+	spec.path = abs
+	spec.raw = "dir://" + abs
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return spec, &UsageError{Msg: fmt.Sprintf("source %q: %v", raw, err)}
+	}
+	for key, vals := range q {
+		d, err := time.ParseDuration(vals[len(vals)-1])
+		if err != nil || d <= 0 {
+			return spec, &UsageError{Msg: fmt.Sprintf("source %q: %s=%s is not a positive duration", raw, key, vals[len(vals)-1])}
+		}
+		switch key {
+		case "poll":
+			spec.poll = d
+		case "settle":
+			spec.settle = d
+		default:
+			return spec, &UsageError{Msg: fmt.Sprintf("source %q: unknown parameter %s (poll, settle)", raw, key)}
+		}
+	}
+	spec.build = func(d sourceDeps) (follower, error) {
+		cps, ok := d.store.(source.Checkpoints)
+		if !ok {
+			return nil, &UsageError{Msg: fmt.Sprintf("source %s: this store does not keep source checkpoints", spec.raw)}
+		}
+		return &source.Folder{Root: spec.path, Name: spec.raw, Poll: spec.poll, Settle: spec.settle,
+			Ingest: d.ingest, Checkpoints: cps, Status: d.status, Logger: d.log}, nil
+	}
+	return spec, nil
 }
 
 // sourceSet is the sources a process follows and their status.
@@ -86,13 +122,6 @@ type sourceSet struct {
 
 // newSources builds the sources of specs on st, ingesting through ing.
 func newSources(st store.Store, ing source.Ingester, specs []sourceSpec, log *slog.Logger) (*sourceSet, error) {
-	if len(specs) == 0 {
-		return &sourceSet{}, nil
-	}
-	cps, ok := st.(source.Checkpoints)
-	if !ok {
-		return nil, &UsageError{Msg: "this store does not keep source checkpoints"}
-	}
 	set := &sourceSet{}
 	seen := map[string]bool{}
 	for _, sp := range specs {
@@ -101,8 +130,11 @@ func newSources(st store.Store, ing source.Ingester, specs []sourceSpec, log *sl
 		}
 		seen[sp.raw] = true
 		status := source.NewStatus(sp.raw, sp.kind)
-		set.followers = append(set.followers, &source.Folder{Root: sp.path, Name: sp.raw, Poll: sp.poll, Settle: sp.settle,
-			Ingest: ing, Checkpoints: cps, Status: status, Logger: log})
+		f, err := sp.build(sourceDeps{store: st, ingest: ing, status: status, log: log})
+		if err != nil {
+			return nil, err
+		}
+		set.followers = append(set.followers, f)
 		set.statuses = append(set.statuses, status)
 	}
 	return set, nil

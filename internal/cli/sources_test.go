@@ -38,7 +38,8 @@ func TestParseSource(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("parseSource(%q) = %+v, %v; want an error with %q", tc.in, got, err, tc.wantErr)
 			}
-		case err != nil || got != tc.want:
+		case err != nil || got.raw != tc.want.raw || got.kind != tc.want.kind || got.path != tc.want.path ||
+			got.poll != tc.want.poll || got.settle != tc.want.settle || got.build == nil:
 			t.Errorf("parseSource(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 		}
 	}

@@ -1,0 +1,252 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+)
+
+// The environment variables a Storage account's credentials are read from.
+const (
+	// EnvConnectionString holds a connection string of the account (as the
+	// portal shows it, a SAS one, or Azurite's with its BlobEndpoint).
+	EnvConnectionString = "CALLDIAG_STORAGE_CONNECTION_STRING"
+	// EnvStorageKey holds an access key of the account.
+	EnvStorageKey = "CALLDIAG_STORAGE_KEY"
+)
+
+// Blob follows a container of a Storage account where a Diagnostic Setting
+// archives logs: append blobs insights-logs-<category>/resourceId=…/PT1H.json,
+// one record per line, appended to during their hour. Each poll it lists
+// the blobs under Prefix and reads only the new bytes of those that grew,
+// with ranged downloads; the rest is as Folder does.
+//
+// A blob is identified by its creation time, which a blob deleted and
+// created again under the same name does not keep. Its ETag is no identity:
+// it changes at every append.
+type Blob struct {
+	// Account and Container say what is followed; Prefix narrows it to the
+	// blobs whose names start with it (empty: the whole container).
+	Account   string
+	Container string
+	Prefix    string
+	// ConnectionString, when set, gives the endpoint and credentials;
+	// otherwise AccountKey signs requests to
+	// https://ACCOUNT.blob.core.windows.net/.
+	ConnectionString string
+	AccountKey       string
+	// Name names the source in checkpoints, logs and status (its URL).
+	Name string
+	// Poll is the time between two listings (default 5 s: listings are
+	// billed).
+	Poll time.Duration
+	// Settle is how long a blob must stay unchanged before a last line
+	// without its newline, or a gzip blob, is read (default 10 s). It is
+	// measured on the local clock against the blob's Last-Modified.
+	Settle time.Duration
+	// Segment caps the bytes read into memory at once (default 8 MiB).
+	Segment int64
+
+	Ingest      Ingester
+	Checkpoints Checkpoints
+	Status      *Status
+	Logger      *slog.Logger
+	// Now gives the time (default time.Now).
+	Now func() time.Time
+
+	client *container.Client
+	tail   tail // what has been read, from the first pass on
+}
+
+func (b *Blob) defaults() {
+	if b.Poll <= 0 {
+		b.Poll = 5 * time.Second
+	}
+	if b.Settle <= 0 {
+		b.Settle = 10 * time.Second
+	}
+	if b.Segment <= 0 {
+		b.Segment = 8 << 20
+	}
+	if b.Logger == nil {
+		b.Logger = slog.New(slog.DiscardHandler)
+	}
+	if b.Now == nil {
+		b.Now = time.Now
+	}
+	if b.Status == nil {
+		b.Status = NewStatus(b.Name, "blob")
+	}
+}
+
+// Check makes the container's client from the credentials, without
+// calling the service: it fails when none are given or they are malformed.
+func (b *Blob) Check() error {
+	if b.client != nil {
+		return nil
+	}
+	opts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{
+		// A pass that fails is retried by Run, with a growing pause.
+		Retry: policy.RetryOptions{MaxRetries: 2, TryTimeout: 2 * time.Minute},
+	}}
+	switch {
+	case b.ConnectionString != "":
+		if name := connStringAccount(b.ConnectionString); name != "" && !strings.EqualFold(name, b.Account) {
+			return fmt.Errorf("%s is for account %s, not %s", EnvConnectionString, name, b.Account)
+		}
+		c, err := container.NewClientFromConnectionString(b.ConnectionString, b.Container, opts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", EnvConnectionString, err)
+		}
+		b.client = c
+	case b.AccountKey != "":
+		cred, err := container.NewSharedKeyCredential(b.Account, b.AccountKey)
+		if err != nil {
+			return fmt.Errorf("%s: %w", EnvStorageKey, err)
+		}
+		c, err := container.NewClientWithSharedKeyCredential(
+			"https://"+b.Account+".blob.core.windows.net/"+b.Container, cred, opts)
+		if err != nil {
+			return fmt.Errorf("account %s: %w", b.Account, err)
+		}
+		b.client = c
+	default:
+		return fmt.Errorf("no credentials for storage account %s: set %s or %s", b.Account, EnvConnectionString, EnvStorageKey)
+	}
+	return nil
+}
+
+// connStringAccount returns the AccountName of a connection string, or "".
+func connStringAccount(cs string) string {
+	for part := range strings.SplitSeq(cs, ";") {
+		if k, v, ok := strings.Cut(part, "="); ok && strings.EqualFold(strings.TrimSpace(k), "AccountName") {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// Run follows the container until ctx ends. A pass that fails (the
+// container is missing, the credentials are refused, the store refuses a
+// batch) is retried with a growing pause; Status tells why meanwhile.
+func (b *Blob) Run(ctx context.Context) error {
+	b.defaults()
+	return runPasses(ctx, b.Poll, b.Pass, b.Status, b.Logger, b.Now, b.Name)
+}
+
+// Pass lists the container once and ingests what is new.
+func (b *Blob) Pass(ctx context.Context) error {
+	b.defaults()
+	if err := b.Check(); err != nil {
+		return err
+	}
+	b.tail.name, b.tail.settle, b.tail.segment = b.Name, b.Settle, b.Segment
+	b.tail.ingest, b.tail.checkpoints, b.tail.status, b.tail.logger, b.tail.now = b.Ingest, b.Checkpoints, b.Status, b.Logger, b.Now
+	b.tail.place = blobs{b}
+	return b.tail.pass(ctx)
+}
+
+// blobs is a container as a place of streams: its blobs under the prefix,
+// keyed by their names.
+type blobs struct {
+	b *Blob
+}
+
+// list returns the blobs under the prefix, in name order.
+func (p blobs) list(ctx context.Context) ([]stream, error) {
+	var out []stream
+	pager := p.b.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &p.b.Prefix})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, p.b.explain("list", err)
+		}
+		if page.Segment == nil {
+			continue
+		}
+		for _, it := range page.Segment.BlobItems {
+			if it == nil || it.Name == nil || it.Properties == nil {
+				continue
+			}
+			s := stream{key: *it.Name}
+			if it.Properties.ContentLength != nil {
+				s.size = *it.Properties.ContentLength
+			}
+			if it.Properties.LastModified != nil {
+				s.modified = *it.Properties.LastModified
+			}
+			if it.Properties.CreationTime != nil {
+				s.tag = creationTag(*it.Properties.CreationTime)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// open downloads a range of a blob. A blob gone, shorter than the range's
+// start or created anew since it was listed is errGone.
+func (p blobs) open(ctx context.Context, s stream, off, n int64) (io.ReadCloser, error) {
+	if n <= 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	resp, err := p.b.client.NewBlobClient(s.key).DownloadStream(ctx, &blob.DownloadStreamOptions{
+		Range: blob.HTTPRange{Offset: off, Count: n},
+	})
+	if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.InvalidRange) {
+		return nil, errGone
+	}
+	if err != nil {
+		return nil, p.b.explain("read "+s.key+" from", err)
+	}
+	if s.tag != "" && resp.CreationTime != nil && creationTag(*resp.CreationTime) != s.tag {
+		resp.Body.Close()
+		return nil, errGone
+	}
+	return resp.Body, nil
+}
+
+// creationTag is the checkpoint tag of a blob created at t.
+func creationTag(t time.Time) string {
+	return "created " + t.UTC().Format(time.RFC3339Nano)
+}
+
+// explain turns a failed call on the container into an error saying what
+// to do about it, without the service's whole response.
+func (b *Blob) explain(op string, err error) error {
+	where := fmt.Sprintf("container %s of storage account %s", b.Container, b.Account)
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("%s %s: %w", op, where, err)
+	}
+	creds := EnvStorageKey
+	if b.ConnectionString != "" {
+		creds = EnvConnectionString
+	}
+	switch {
+	case re.ErrorCode == string(bloberror.ContainerNotFound):
+		return fmt.Errorf("%s %s: the container does not exist", op, where)
+	case re.ErrorCode == string(bloberror.AuthenticationFailed):
+		return fmt.Errorf("%s %s: the account refused the credentials of %s (%s)", op, where, creds, re.ErrorCode)
+	case re.ErrorCode == string(bloberror.AuthorizationFailure):
+		return fmt.Errorf("%s %s: the account refused the request (%s): check the credentials of %s, "+
+			"and that the account's network rules let this machine in", op, where, re.ErrorCode, creds)
+	case re.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("%s %s: the credentials of %s may not list and read it (%s)", op, where, creds, re.ErrorCode)
+	case re.ErrorCode != "":
+		return fmt.Errorf("%s %s: %s (HTTP %d)", op, where, re.ErrorCode, re.StatusCode)
+	default:
+		return fmt.Errorf("%s %s: HTTP %d", op, where, re.StatusCode)
+	}
+}

@@ -1,0 +1,390 @@
+package source
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+
+	"calldiag/internal/pipeline"
+	"calldiag/internal/store/sqlite"
+)
+
+// Azurite's well-known development account.
+const (
+	azuriteAccount = "devstoreaccount1"
+	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+// startAzurite starts Azurite's blob service on a free loopback port with
+// a temporary folder, stops it when the test ends, and returns a
+// connection string to it. Without azurite-blob the test is skipped, or
+// fails when CALLDIAG_REQUIRE_AZURITE=1.
+func startAzurite(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("azurite-blob")
+	if err != nil {
+		msg := "azurite-blob not found: install it with `npm install -g azurite` to run the Storage blob tests"
+		if os.Getenv("CALLDIAG_REQUIRE_AZURITE") == "1" {
+			t.Fatal(msg + " (CALLDIAG_REQUIRE_AZURITE=1)")
+		}
+		t.Skip(msg)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port), "--location", t.TempDir(),
+		"--skipApiVersionCheck", "--silent", "--disableTelemetry")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start azurite-blob: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	cs := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=http://127.0.0.1:%d/%s;",
+		azuriteAccount, azuriteKey, port, azuriteAccount)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+		if err == nil {
+			c.Close()
+			return cs
+		}
+		select {
+		case <-exited:
+			t.Fatalf("azurite-blob exited: %s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("azurite-blob did not listen on port %d within a minute: %s", port, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// blobHarness is a container of Azurite, a store and a follower of the
+// container.
+type blobHarness struct {
+	t     *testing.T
+	cs    string
+	name  string
+	c     *container.Client
+	db    *sqlite.DB
+	b     *Blob
+	logs  *bytes.Buffer
+	clock time.Time
+}
+
+func newBlobHarness(t *testing.T, cs, name string) *blobHarness {
+	t.Helper()
+	ctx := context.Background()
+	c, err := container.NewClientFromConnectionString(cs, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx, nil); err != nil {
+		t.Fatalf("create container %s: %v", name, err)
+	}
+	db, err := sqlite.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := &blobHarness{t: t, cs: cs, name: name, c: c, db: db, logs: &bytes.Buffer{}, clock: time.Now()}
+	h.b = h.follower()
+	return h
+}
+
+// follower is a follower of the harness container, as a restarted process
+// would make it.
+func (h *blobHarness) follower() *Blob {
+	return &Blob{Account: azuriteAccount, Container: h.name, Prefix: "insights-logs-", ConnectionString: h.cs,
+		Name: "blob://" + azuriteAccount + "/" + h.name, Ingest: pipeline.New(h.db, pipeline.Options{}), Checkpoints: h.db,
+		Logger: slog.New(slog.NewTextHandler(h.logs, nil)), Now: func() time.Time { return h.clock }, Settle: 10 * time.Second}
+}
+
+// create makes an append blob holding content.
+func (h *blobHarness) create(name, content string) {
+	h.t.Helper()
+	ab := h.c.NewAppendBlobClient(name)
+	if _, err := ab.Create(context.Background(), nil); err != nil {
+		h.t.Fatalf("create %s: %v", name, err)
+	}
+	if content != "" {
+		h.append(name, content)
+	}
+}
+
+// append appends a block to an append blob, as Azure does during the hour.
+func (h *blobHarness) append(name, content string) {
+	h.t.Helper()
+	_, err := h.c.NewAppendBlobClient(name).AppendBlock(context.Background(),
+		streaming.NopCloser(strings.NewReader(content)), nil)
+	if err != nil {
+		h.t.Fatalf("append to %s: %v", name, err)
+	}
+}
+
+func (h *blobHarness) remove(name string) {
+	h.t.Helper()
+	if _, err := h.c.NewBlobClient(name).Delete(context.Background(), nil); err != nil {
+		h.t.Fatalf("delete %s: %v", name, err)
+	}
+}
+
+func (h *blobHarness) pass() {
+	h.t.Helper()
+	if err := h.b.Pass(context.Background()); err != nil {
+		h.t.Fatalf("Pass: %v", err)
+	}
+}
+
+// records is the number of stored records of call c.
+func (h *blobHarness) records(c string) int {
+	h.t.Helper()
+	call, err := h.db.Call(context.Background(), c)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, k := range call.RecordCounts {
+		n += k
+	}
+	return n
+}
+
+// TestBlobAgainstAzurite follows containers of a local Azurite, with the
+// SQLite store and the real pipeline.
+func TestBlobAgainstAzurite(t *testing.T) {
+	cs := startAzurite(t)
+	ctx := context.Background()
+
+	t.Run("blobs appear and grow", func(t *testing.T) {
+		h := newBlobHarness(t, cs, "grow")
+		h.create(blobPath, lines("call-a", 0, 5))
+		h.create("elsewhere/PT1H.json", lines("call-x", 0, 3)) // outside the prefix
+		h.pass()
+		if n := h.records("call-a"); n != 5 {
+			t.Fatalf("after the first pass %d records, want 5", n)
+		}
+		// The hour's blob grows; its last line is still being written.
+		partial := opLine("call-a", 7)
+		h.append(blobPath, lines("call-a", 5, 7)+partial[:40])
+		h.pass()
+		if n := h.records("call-a"); n != 7 {
+			t.Fatalf("after the blob grew %d records, want 7 (the unfinished line waits)", n)
+		}
+		h.append(blobPath, partial[40:]+"\n")
+		other := "insights-logs-callclientoperations/resourceId=/SUBSCRIPTIONS/T/y=2026/m=03/d=02/h=10/m=00/PT1H.json"
+		h.create(other, lines("call-b", 100, 103))
+		h.pass()
+		if a, b, x := h.records("call-a"), h.records("call-b"), h.records("call-x"); a != 8 || b != 3 || x != 0 {
+			t.Fatalf("records %d, %d and %d; want 8, 3 and none from outside the prefix", a, b, x)
+		}
+		st := h.b.Status.Snapshot()
+		if st.State != "following" || st.Kind != "blob" || st.Records != 11 || st.Stored != 11 || st.Duplicates != 0 ||
+			st.Streams != 2 || st.LagBytes != 0 {
+			t.Errorf("status %+v; want following 2 blobs, 11 records stored once each, no lag", st)
+		}
+		cps, err := h.db.Checkpoints(ctx, h.b.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		props, err := h.c.NewBlobClient(blobPath).GetProperties(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp := cps[blobPath]; cp.Offset != *props.ContentLength || cp.Line != 8 || !strings.HasPrefix(cp.Tag, "created ") {
+			t.Errorf("checkpoint %+v, want offset %d, 8 lines and the creation time", cp, *props.ContentLength)
+		}
+	})
+
+	t.Run("segments and a long line over ranged reads", func(t *testing.T) {
+		h := newBlobHarness(t, cs, "segments")
+		h.b.Segment = 1000
+		long := strings.Replace(opLine("call-g", 999), `"ResultType":"Succeeded"`,
+			`"ResultType":"Succeeded","Pad":"`+strings.Repeat("x", 3000)+`"`, 1)
+		h.create(blobPath, lines("call-g", 0, 10)+long+"\n"+lines("call-g", 10, 12))
+		h.pass()
+		if n := h.records("call-g"); n != 13 {
+			t.Fatalf("%d records, want 13", n)
+		}
+		if st := h.b.Status.Snapshot(); st.Duplicates != 0 {
+			t.Errorf("status %+v: records read twice", st)
+		}
+	})
+
+	t.Run("restart from checkpoints and a bad record", func(t *testing.T) {
+		h := newBlobHarness(t, cs, "restart")
+		h.create(blobPath, lines("call-a", 0, 4))
+		h.pass()
+		// A new process: nothing is read twice, and what came meanwhile is.
+		h.append(blobPath, lines("call-a", 4, 6)+"{not json\n"+lines("call-a", 6, 7))
+		h.b = h.follower()
+		h.pass()
+		st := h.b.Status.Snapshot()
+		if st.Records != 4 || st.Duplicates != 0 || st.Rejected != 1 || st.Stored != 3 {
+			t.Errorf("after restart %+v; want 3 new records stored and the bad line rejected, none read again", st)
+		}
+		if n := h.records("call-a"); n != 7 {
+			t.Errorf("%d records, want 7", n)
+		}
+		// The rejected record is logged with its blob and line.
+		logs := h.logs.String()
+		if !strings.Contains(logs, "record rejected") || !strings.Contains(logs, blobPath) || !strings.Contains(logs, "line=7") {
+			t.Errorf("logs do not name the bad record's blob and line 7:\n%s", logs)
+		}
+	})
+
+	t.Run("deleted, truncated and replaced blobs", func(t *testing.T) {
+		h := newBlobHarness(t, cs, "replace")
+		h.create(blobPath, lines("call-a", 0, 6))
+		h.pass()
+		// Deleted and created again, shorter and with other records: read
+		// from the start.
+		h.remove(blobPath)
+		h.create(blobPath, lines("call-c", 50, 52))
+		h.pass()
+		if n := h.records("call-c"); n != 2 {
+			t.Fatalf("after truncation %d records of the new content, want 2", n)
+		}
+		// Replaced by a longer blob with other records: its creation time
+		// tells (it is kept to the second, so let one pass).
+		props, err := h.c.NewBlobClient(blobPath).GetProperties(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Until(props.CreationTime.Add(1100 * time.Millisecond)))
+		h.remove(blobPath)
+		h.create(blobPath, lines("call-d", 60, 64))
+		h.pass()
+		if n := h.records("call-d"); n != 4 {
+			t.Errorf("after replacement %d records of the new blob, want 4", n)
+		}
+		// A deleted blob is no error, and is no longer counted.
+		h.remove(blobPath)
+		h.pass()
+		if st := h.b.Status.Snapshot(); st.State != "following" || st.Streams != 0 {
+			t.Errorf("status after the blob was deleted %+v; want following no blob", st)
+		}
+	})
+
+	t.Run("gzip blob read once settled", func(t *testing.T) {
+		h := newBlobHarness(t, cs, "gzip")
+		var gz bytes.Buffer
+		w := gzip.NewWriter(&gz)
+		w.Write([]byte(lines("call-f", 0, 4)))
+		w.Close()
+		h.create("insights-logs-export/old.json.gz", gz.String())
+		h.pass()
+		if n := h.records("call-f"); n != 0 {
+			t.Fatalf("a gzip blob was read while it may still be written")
+		}
+		h.clock = h.clock.Add(time.Minute)
+		h.pass()
+		h.pass()
+		if n := h.records("call-f"); n != 4 {
+			t.Fatalf("%d records of the gzip blob, want 4", n)
+		}
+	})
+
+	t.Run("failures show in the status", func(t *testing.T) {
+		h := newBlobHarness(t, cs, "present")
+		h.create(blobPath, lines("call-z", 0, 2))
+		tests := []struct {
+			name string
+			edit func(b *Blob)
+			want []string
+		}{
+			{"missing container", func(b *Blob) { b.Container = "absent" }, []string{"container absent", "does not exist"}},
+			{"bad key", func(b *Blob) {
+				b.ConnectionString = strings.Replace(cs, azuriteKey, "AAAA"+azuriteKey[4:], 1)
+			}, []string{"refused", EnvConnectionString}},
+			{"no permission to list", func(b *Blob) {
+				u, err := h.c.GetSASURL(sas.ContainerPermissions{Read: true}, time.Now().Add(time.Hour), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				base, query, _ := strings.Cut(u, "?")
+				b.ConnectionString = "BlobEndpoint=" + base[:strings.LastIndexByte(base, '/')] + ";SharedAccessSignature=" + query
+			}, []string{"may not list", EnvConnectionString}},
+			{"no credentials", func(b *Blob) { b.ConnectionString = "" }, []string{EnvConnectionString, EnvStorageKey}},
+			{"connection string of another account", func(b *Blob) { b.Account = "otheraccount" }, []string{EnvConnectionString, "otheraccount"}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				b := h.follower()
+				tc.edit(b)
+				err := b.Pass(ctx)
+				if err == nil {
+					t.Fatalf("Pass succeeded; want an error with %q", tc.want)
+				}
+				t.Log(err)
+				for _, w := range tc.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("Pass = %v; want it to say %q", err, w)
+					}
+				}
+				if strings.Contains(err.Error(), azuriteKey) || strings.Contains(err.Error(), "sig=") {
+					t.Errorf("the error shows a secret: %v", err)
+				}
+			})
+		}
+		// Run keeps trying and says why; the container appears and the
+		// source recovers.
+		b := h.follower()
+		b.Container, b.Poll, b.Status = "late", 20*time.Millisecond, NewStatus(b.Name, "blob")
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error)
+		go func() { done <- b.Run(runCtx) }()
+		deadline := time.Now().Add(30 * time.Second)
+		for b.Status.Snapshot().Errors < 2 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if st := b.Status.Snapshot(); st.State != "retrying" || !strings.Contains(st.LastError, "does not exist") {
+			t.Errorf("status %+v; want retrying, saying the container does not exist", st)
+		}
+		late, err := container.NewClientFromConnectionString(cs, "late", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := late.Create(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		for b.Status.Snapshot().State != "following" && time.Now().Before(deadline.Add(90*time.Second)) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if st := b.Status.Snapshot(); st.State != "following" || st.LastError != "" {
+			t.Errorf("status %+v; want following again", st)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+}

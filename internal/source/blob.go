@@ -15,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 )
 
 // The environment variables a Storage account's credentials are read from.
@@ -26,18 +27,22 @@ const (
 	EnvStorageKey = "CALLDIAG_STORAGE_KEY"
 )
 
-// Blob follows a container of a Storage account where a Diagnostic Setting
-// archives logs: append blobs insights-logs-<category>/resourceId=…/PT1H.json,
-// one record per line, appended to during their hour. Each poll it lists
-// the blobs under Prefix and reads only the new bytes of those that grew,
-// with ranged downloads; the rest is as Folder does.
+// Blob follows a Storage account where a Diagnostic Setting archives logs:
+// one container per category, insights-logs-<category>, holding append
+// blobs resourceId=…/y=…/m=…/d=…/h=…/m=00/PT1H.json, one record per line,
+// appended to during their hour. Each poll it lists the blobs and reads
+// only the new bytes of those that grew, with ranged downloads; the rest
+// is as Folder does. A blob's checkpoint is keyed CONTAINER/BLOB, the path
+// it would have in a folder holding a copy of the account.
 //
 // A blob is identified by its creation time, which a blob deleted and
 // created again under the same name does not keep. Its ETag is no identity:
 // it changes at every append.
 type Blob struct {
-	// Account and Container say what is followed; Prefix narrows it to the
-	// blobs whose names start with it (empty: the whole container).
+	// Account is the Storage account followed. With Container set, only
+	// that container is, and Prefix narrows it to the blobs whose names
+	// start with it; without, every container whose name starts with
+	// Prefix is (set it to insights-logs- for the diagnostic logs).
 	Account   string
 	Container string
 	Prefix    string
@@ -65,7 +70,7 @@ type Blob struct {
 	// Now gives the time (default time.Now).
 	Now func() time.Time
 
-	client *container.Client
+	client *service.Client
 	tail   tail // what has been read, from the first pass on
 }
 
@@ -90,13 +95,13 @@ func (b *Blob) defaults() {
 	}
 }
 
-// Check makes the container's client from the credentials, without
+// Check makes the account's client from the credentials, without
 // calling the service: it fails when none are given or they are malformed.
 func (b *Blob) Check() error {
 	if b.client != nil {
 		return nil
 	}
-	opts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{
+	opts := &service.ClientOptions{ClientOptions: azcore.ClientOptions{
 		// A pass that fails is retried by Run, with a growing pause.
 		Retry: policy.RetryOptions{MaxRetries: 2, TryTimeout: 2 * time.Minute},
 	}}
@@ -105,18 +110,17 @@ func (b *Blob) Check() error {
 		if name := connStringAccount(b.ConnectionString); name != "" && !strings.EqualFold(name, b.Account) {
 			return fmt.Errorf("%s is for account %s, not %s", EnvConnectionString, name, b.Account)
 		}
-		c, err := container.NewClientFromConnectionString(b.ConnectionString, b.Container, opts)
+		c, err := service.NewClientFromConnectionString(b.ConnectionString, opts)
 		if err != nil {
 			return fmt.Errorf("%s: %w", EnvConnectionString, err)
 		}
 		b.client = c
 	case b.AccountKey != "":
-		cred, err := container.NewSharedKeyCredential(b.Account, b.AccountKey)
+		cred, err := service.NewSharedKeyCredential(b.Account, b.AccountKey)
 		if err != nil {
 			return fmt.Errorf("%s: %w", EnvStorageKey, err)
 		}
-		c, err := container.NewClientWithSharedKeyCredential(
-			"https://"+b.Account+".blob.core.windows.net/"+b.Container, cred, opts)
+		c, err := service.NewClientWithSharedKeyCredential("https://"+b.Account+".blob.core.windows.net/", cred, opts)
 		if err != nil {
 			return fmt.Errorf("account %s: %w", b.Account, err)
 		}
@@ -157,39 +161,73 @@ func (b *Blob) Pass(ctx context.Context) error {
 	return b.tail.pass(ctx)
 }
 
-// blobs is a container as a place of streams: its blobs under the prefix,
-// keyed by their names.
+// blobs is an account as a place of streams: the blobs of the containers
+// followed, keyed CONTAINER/BLOB.
 type blobs struct {
 	b *Blob
 }
 
-// list returns the blobs under the prefix, in name order.
-func (p blobs) list(ctx context.Context) ([]stream, error) {
-	var out []stream
-	pager := p.b.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &p.b.Prefix})
+// containers returns the containers followed.
+func (p blobs) containers(ctx context.Context) ([]string, error) {
+	if p.b.Container != "" {
+		return []string{p.b.Container}, nil
+	}
+	var out []string
+	pager := p.b.client.NewListContainersPager(&service.ListContainersOptions{Prefix: &p.b.Prefix})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, p.b.explain("list", err)
+			return nil, p.b.explain("list the containers of", "", err)
 		}
-		if page.Segment == nil {
-			continue
+		for _, it := range page.ContainerItems {
+			if it != nil && it.Name != nil {
+				out = append(out, *it.Name)
+			}
 		}
-		for _, it := range page.Segment.BlobItems {
-			if it == nil || it.Name == nil || it.Properties == nil {
+	}
+	return out, nil
+}
+
+// list returns the blobs followed, in container and name order.
+func (p blobs) list(ctx context.Context) ([]stream, error) {
+	names, err := p.containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []stream
+	for _, name := range names {
+		opts := &container.ListBlobsFlatOptions{}
+		if p.b.Container != "" {
+			opts.Prefix = &p.b.Prefix
+		}
+		pager := p.b.client.NewContainerClient(name).NewListBlobsFlatPager(opts)
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if p.b.Container == "" && bloberror.HasCode(err, bloberror.ContainerNotFound, bloberror.ContainerBeingDeleted) {
+				break // deleted since it was listed
+			}
+			if err != nil {
+				return nil, p.b.explain("list", name, err)
+			}
+			if page.Segment == nil {
 				continue
 			}
-			s := stream{key: *it.Name}
-			if it.Properties.ContentLength != nil {
-				s.size = *it.Properties.ContentLength
+			for _, it := range page.Segment.BlobItems {
+				if it == nil || it.Name == nil || it.Properties == nil {
+					continue
+				}
+				s := stream{key: name + "/" + *it.Name}
+				if it.Properties.ContentLength != nil {
+					s.size = *it.Properties.ContentLength
+				}
+				if it.Properties.LastModified != nil {
+					s.modified = *it.Properties.LastModified
+				}
+				if it.Properties.CreationTime != nil {
+					s.tag = creationTag(*it.Properties.CreationTime)
+				}
+				out = append(out, s)
 			}
-			if it.Properties.LastModified != nil {
-				s.modified = *it.Properties.LastModified
-			}
-			if it.Properties.CreationTime != nil {
-				s.tag = creationTag(*it.Properties.CreationTime)
-			}
-			out = append(out, s)
 		}
 	}
 	return out, nil
@@ -201,14 +239,15 @@ func (p blobs) open(ctx context.Context, s stream, off, n int64) (io.ReadCloser,
 	if n <= 0 {
 		return io.NopCloser(strings.NewReader("")), nil
 	}
-	resp, err := p.b.client.NewBlobClient(s.key).DownloadStream(ctx, &blob.DownloadStreamOptions{
+	name, blobName, _ := strings.Cut(s.key, "/")
+	resp, err := p.b.client.NewContainerClient(name).NewBlobClient(blobName).DownloadStream(ctx, &blob.DownloadStreamOptions{
 		Range: blob.HTTPRange{Offset: off, Count: n},
 	})
-	if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.InvalidRange) {
+	if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound, bloberror.InvalidRange) {
 		return nil, errGone
 	}
 	if err != nil {
-		return nil, p.b.explain("read "+s.key+" from", err)
+		return nil, p.b.explain("read "+blobName+" in", name, err)
 	}
 	if s.tag != "" && resp.CreationTime != nil && creationTag(*resp.CreationTime) != s.tag {
 		resp.Body.Close()
@@ -222,10 +261,14 @@ func creationTag(t time.Time) string {
 	return "created " + t.UTC().Format(time.RFC3339Nano)
 }
 
-// explain turns a failed call on the container into an error saying what
-// to do about it, without the service's whole response.
-func (b *Blob) explain(op string, err error) error {
-	where := fmt.Sprintf("container %s of storage account %s", b.Container, b.Account)
+// explain turns a failed call on a container (or, when it is "", on the
+// account) into an error saying what to do about it, without the
+// service's whole response.
+func (b *Blob) explain(op, containerName string, err error) error {
+	where := "storage account " + b.Account
+	if containerName != "" {
+		where = fmt.Sprintf("container %s of storage account %s", containerName, b.Account)
+	}
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
 		return fmt.Errorf("%s %s: %w", op, where, err)
@@ -243,7 +286,7 @@ func (b *Blob) explain(op string, err error) error {
 		return fmt.Errorf("%s %s: the account refused the request (%s): check the credentials of %s, "+
 			"and that the account's network rules let this machine in", op, where, re.ErrorCode, creds)
 	case re.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("%s %s: the credentials of %s may not list and read it (%s)", op, where, creds, re.ErrorCode)
+		return fmt.Errorf("%s %s: the credentials of %s may not list and read there (%s)", op, where, creds, re.ErrorCode)
 	case re.ErrorCode != "":
 		return fmt.Errorf("%s %s: %s (HTTP %d)", op, where, re.ErrorCode, re.StatusCode)
 	default:

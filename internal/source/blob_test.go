@@ -219,8 +219,32 @@ func TestBlobAgainstAzurite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cp := cps[blobPath]; cp.Offset != *props.ContentLength || cp.Line != 8 || !strings.HasPrefix(cp.Tag, "created ") {
+		if cp := cps["grow/"+blobPath]; cp.Offset != *props.ContentLength || cp.Line != 8 || !strings.HasPrefix(cp.Tag, "created ") {
 			t.Errorf("checkpoint %+v, want offset %d, 8 lines and the creation time", cp, *props.ContentLength)
+		}
+	})
+
+	t.Run("every container of the diagnostic logs", func(t *testing.T) {
+		// As a Diagnostic Setting archives them: a container per category.
+		ops := newBlobHarness(t, cs, "insights-logs-callclientoperations")
+		ops.create("resourceId=/SUBSCRIPTIONS/S/y=2026/m=03/d=02/h=10/m=00/PT1H.json", lines("call-m", 0, 3))
+		other := newBlobHarness(t, cs, "insights-logs-calldiagnostics")
+		other.create("resourceId=/SUBSCRIPTIONS/S/y=2026/m=03/d=02/h=11/m=00/PT1H.json", lines("call-n", 0, 2))
+		unrelated := newBlobHarness(t, cs, "backups")
+		unrelated.create("resourceId=/SUBSCRIPTIONS/S/y=2026/m=03/d=02/h=11/m=00/PT1H.json", lines("call-o", 0, 2))
+		h := newBlobHarness(t, cs, "account-wide-store")
+		h.b.Container = ""
+		h.pass()
+		if m, n, o := h.records("call-m"), h.records("call-n"), h.records("call-o"); m != 3 || n != 2 || o != 0 {
+			t.Fatalf("records %d, %d and %d; want 3, 2 and none from a container without the prefix", m, n, o)
+		}
+		cps, err := h.db.Checkpoints(ctx, h.b.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "insights-logs-callclientoperations/resourceId=/SUBSCRIPTIONS/S/y=2026/m=03/d=02/h=10/m=00/PT1H.json"
+		if cp := cps[key]; cp.Line != 3 || len(cps) != 2 {
+			t.Errorf("checkpoints %+v; want 2, and 3 lines read of %s", cps, key)
 		}
 	})
 

@@ -49,7 +49,8 @@ type sourceDeps struct {
 // sourceKinds parse the part after "SCHEME://" of a source URL, by scheme.
 func sourceKinds() map[string]func(raw, rest string) (sourceSpec, error) {
 	return map[string]func(raw, rest string) (sourceSpec, error){
-		"dir": parseDirSource,
+		"dir":  parseDirSource,
+		"blob": parseBlobSource,
 	}
 }
 

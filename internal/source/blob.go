@@ -96,7 +96,8 @@ func (b *Blob) defaults() {
 }
 
 // Check makes the account's client from the credentials, without
-// calling the service: it fails when none are given or they are malformed.
+// calling the service: it fails when none are given, they are malformed
+// or the connection string is another account's.
 func (b *Blob) Check() error {
 	if b.client != nil {
 		return nil
@@ -141,7 +142,7 @@ func connStringAccount(cs string) string {
 	return ""
 }
 
-// Run follows the container until ctx ends. A pass that fails (the
+// Run follows the blobs until ctx ends. A pass that fails (the
 // container is missing, the credentials are refused, the store refuses a
 // batch) is retried with a growing pause; Status tells why meanwhile.
 func (b *Blob) Run(ctx context.Context) error {
@@ -149,7 +150,7 @@ func (b *Blob) Run(ctx context.Context) error {
 	return runPasses(ctx, b.Poll, b.Pass, b.Status, b.Logger, b.Now, b.Name)
 }
 
-// Pass lists the container once and ingests what is new.
+// Pass lists the blobs once and ingests what is new.
 func (b *Blob) Pass(ctx context.Context) error {
 	b.defaults()
 	if err := b.Check(); err != nil {

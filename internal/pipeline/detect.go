@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"calldiag/internal/detect"
@@ -23,6 +25,12 @@ type DetectionStore interface {
 	ReplaceDetection(ctx context.Context, callID string, d store.Detection) error
 }
 
+// wholeTimeliner is a store that can read a call's whole timeline at once,
+// more cheaply than page by page.
+type wholeTimeliner interface {
+	WholeTimeline(ctx context.Context, callID string) (model.Timeline, error)
+}
+
 // DetectCall reads a call and its whole timeline and runs detection on it.
 func DetectCall(ctx context.Context, st CallReader, callID string, rules detect.Rules) (detect.Result, model.Call, error) {
 	call, err := st.Call(ctx, callID)
@@ -32,8 +40,15 @@ func DetectCall(ctx context.Context, st CallReader, callID string, rules detect.
 	in := detect.Input{Call: call}
 	series := map[[3]string]int{}
 	q := store.TimelineQuery{CallID: callID, Limit: store.MaxTimelineLimit}
+	whole, isWhole := st.(wholeTimeliner)
 	for {
-		page, err := st.Timeline(ctx, q)
+		var page model.Timeline
+		var err error
+		if isWhole {
+			page, err = whole.WholeTimeline(ctx, callID)
+		} else {
+			page, err = st.Timeline(ctx, q)
+		}
 		if err != nil {
 			return detect.Result{}, call, fmt.Errorf("read timeline of %s: %w", callID, err)
 		}
@@ -51,6 +66,18 @@ func DetectCall(ctx context.Context, st CallReader, callID string, rules detect.
 			break
 		}
 		q.Cursor = page.NextCursor
+	}
+	// Two series of one participant, stream and metric (one of samples that
+	// named the participant, one of samples that named only its client) are
+	// merged above; order the merged points by time, then value, so that
+	// detection sees the same input however the timeline was read.
+	for i := range in.Series {
+		slices.SortStableFunc(in.Series[i].Points, func(a, b model.Point) int {
+			if c := a.Time.Compare(b.Time); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Value, b.Value)
+		})
 	}
 	return detect.Run(in, rules), call, nil
 }

@@ -169,8 +169,8 @@ func (a *app) clickhouseBench(u string, webHandler func(store.Store) (http.Handl
 			if !ok {
 				return bench.Size{}, fmt.Errorf("size: not a ClickHouse store")
 			}
-			total, raw, err := db.Size(ctx)
-			return bench.Size{Total: total, RawArchive: raw}, err
+			total, raw, ids, err := db.Size(ctx)
+			return bench.Size{Total: total, RawArchive: raw, IDIndex: ids}, err
 		},
 		Serve: a.benchServe,
 		Web:   webHandler,

@@ -212,19 +212,24 @@ func inList(vs []string) string {
 	return b.String()
 }
 
-// Size returns the bytes the store's active parts take on disk and, of
-// those, the compressed bytes of the original records (the raws table).
-func (db *DB) Size(ctx context.Context) (total, rawArchive int64, err error) {
-	var t, r uint64
+// Size returns the bytes of the store's active parts on disk and, of
+// those, the compressed bytes of the original records (the raws table's
+// data) and of the record id index (the ids table).
+func (db *DB) Size(ctx context.Context) (total, rawArchive, idIndex int64, err error) {
+	var t, r, ids uint64
 	if err := db.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = ? AND active",
 		db.name).Scan(&t); err != nil {
-		return 0, 0, fmt.Errorf("store size: %w", err)
+		return 0, 0, 0, fmt.Errorf("store size: %w", err)
 	}
 	if err := db.conn.QueryRow(ctx, "SELECT sum(data_compressed_bytes) FROM system.columns WHERE database = ?"+
 		" AND table = 'raws' AND name = 'data'", db.name).Scan(&r); err != nil {
-		return 0, 0, fmt.Errorf("store size: %w", err)
+		return 0, 0, 0, fmt.Errorf("store size: %w", err)
 	}
-	return int64(t), int64(r), nil
+	if err := db.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = ? AND table = 'ids' AND active",
+		db.name).Scan(&ids); err != nil {
+		return 0, 0, 0, fmt.Errorf("store size: %w", err)
+	}
+	return int64(t), int64(r), int64(ids), nil
 }
 
 // PreferredBatchSize is the number of records the ingest pipeline should

@@ -150,6 +150,18 @@ var schema = []string{
 		ver UInt64,
 		value Int64
 	) ENGINE = ReplacingMergeTree(ver) ORDER BY name`,
+
+	// Where continuous sources stand: one row per save of a stream's
+	// checkpoint, the newest (by ver) winning.
+	`CREATE TABLE IF NOT EXISTS {db}.checkpoints (
+		source String,
+		stream String,
+		ver UInt64,
+		offset Int64,
+		line Int64,
+		tag String,
+		updated Int64
+	) ENGINE = ReplacingMergeTree(ver) ORDER BY (source, stream)`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Timeline", testTimeline},
 		{"TimelinePaging", testTimelinePaging},
 		{"RecordRoundTrip", testRecord},
+		{"Checkpoints", testCheckpoints},
 		{"DetectionRoundTrip", testDetectionRoundTrip},
 		{"DetectionSummary", testDetectionSummary},
 		{"DetectionIdempotent", testDetectionIdempotent},

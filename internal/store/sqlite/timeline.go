@@ -94,8 +94,15 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	if err := describeSeries(ctx, tx, h.cid, bySID, tl.Series); err != nil {
 		return tl, fmt.Errorf("timeline %s: %w", q.CallID, err)
 	}
-	sort.SliceStable(tl.Series, func(i, j int) bool {
-		a, b := tl.Series[i], tl.Series[j]
+	sortSeries(tl.Series)
+	return tl, nil
+}
+
+// sortSeries orders a timeline's series by participant, stream and metric,
+// keeping the order of equal ones.
+func sortSeries(series []model.Series) {
+	sort.SliceStable(series, func(i, j int) bool {
+		a, b := series[i], series[j]
 		if a.ParticipantID != b.ParticipantID {
 			return a.ParticipantID < b.ParticipantID
 		}
@@ -104,7 +111,6 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 		}
 		return a.Metric < b.Metric
 	})
-	return tl, nil
 }
 
 // window is the part of a timeline a query selects.

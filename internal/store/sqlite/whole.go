@@ -81,15 +81,6 @@ func (db *DB) WholeTimeline(ctx context.Context, callID string) (model.Timeline,
 	if err := describeSeries(ctx, tx, h.cid, bySID, tl.Series); err != nil {
 		return tl, fmt.Errorf("timeline %s: %w", callID, err)
 	}
-	sort.SliceStable(tl.Series, func(i, j int) bool {
-		a, b := tl.Series[i], tl.Series[j]
-		if a.ParticipantID != b.ParticipantID {
-			return a.ParticipantID < b.ParticipantID
-		}
-		if a.StreamID != b.StreamID {
-			return a.StreamID < b.StreamID
-		}
-		return a.Metric < b.Metric
-	})
+	sortSeries(tl.Series)
 	return tl, nil
 }

@@ -558,7 +558,16 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 	if id, ok := a.newSeries[k]; ok {
 		return id, nil
 	}
-	// Series ids count up from 1 within each call.
+	// The first miss of a call in this transaction loads all the call's
+	// series, so that a key missing after that is a new series.
+	if _, loaded := a.nextSID[k.cid]; !loaded {
+		if err := a.loadSeries(ctx, k.cid); err != nil {
+			return 0, err
+		}
+		if id, ok := a.newSeries[k]; ok {
+			return id, nil
+		}
+	}
 	stream, err := a.name(ctx, k.stream)
 	if err != nil {
 		return 0, err
@@ -567,25 +576,39 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var id int64
-	err = a.queryRow(ctx, qSeriesID, k.cid, k.pid, stream, metric).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = nil
-		next, ok := a.nextSID[k.cid]
-		if !ok {
-			err = a.queryRow(ctx, qMaxSeriesID, k.cid).Scan(&next)
-		}
-		if err == nil {
-			id, next = next+1, next+1
-			a.nextSID[k.cid] = next
-			_, err = a.exec(ctx, qInsertSeries, k.cid, k.pid, stream, metric, id)
-		}
-	}
-	if err != nil {
+	// Series ids count up from 1 within each call.
+	id := a.nextSID[k.cid] + 1
+	if _, err := a.exec(ctx, qInsertSeries, k.cid, k.pid, stream, metric, id); err != nil {
 		return 0, fmt.Errorf("series: %w", err)
 	}
+	a.nextSID[k.cid] = id
 	a.newSeries[k] = id
 	return id, nil
+}
+
+// loadSeries reads the series of a call into newSeries (whence they reach
+// the cache after the commit) and notes its highest series id.
+func (a *appender) loadSeries(ctx context.Context, cid int64) error {
+	rows, err := a.query(ctx, seriesNamesQuery, cid)
+	if err != nil {
+		return fmt.Errorf("series: %w", err)
+	}
+	defer rows.Close()
+	var top int64
+	for rows.Next() {
+		var sid int64
+		k := seriesKey{cid: cid}
+		if err := rows.Scan(&sid, &k.pid, &k.stream, &k.metric); err != nil {
+			return fmt.Errorf("series: %w", err)
+		}
+		a.newSeries[k] = sid
+		top = max(top, sid)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("series: %w", err)
+	}
+	a.nextSID[cid] = top
+	return nil
 }
 
 // clientPlaceholder prefixes the client instance id that stands for the

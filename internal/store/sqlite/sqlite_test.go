@@ -260,7 +260,18 @@ func TestFailedAppendLeavesNothing(t *testing.T) {
 	for range 6 {
 		big = append(big, w.batch()...)
 	}
-	for _, at := range []int64{1, 600, 1200} { // a successful Append of big makes about 2,000 calls
+	// Count the checks a successful Append of big makes, on another store,
+	// and cancel at the first, a third of the way and two thirds of it.
+	counter := &cancelAfter{Context: context.Background(), cancel: func() {}}
+	counter.n.Store(1 << 40)
+	if _, err := openTest(t).Append(counter, big); err != nil {
+		t.Fatal(err)
+	}
+	checks := 1<<40 - counter.n.Load()
+	if checks < 30 {
+		t.Fatalf("a successful Append checks the context only %d times", checks)
+	}
+	for _, at := range []int64{1, checks / 3, 2 * checks / 3} {
 		inner, cancel := context.WithCancel(context.Background())
 		ctx := &cancelAfter{Context: inner, cancel: cancel}
 		ctx.n.Store(at)

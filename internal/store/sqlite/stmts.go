@@ -15,9 +15,7 @@ const (
 	qLoadCall     = "SELECT first_ns, last_ns, records, unknown, counts, resources FROM calls WHERE cid = ?"
 	qNameID       = "SELECT id FROM names WHERE name = ?"
 	qInsertName   = "INSERT INTO names (name) VALUES (?)"
-	qSeriesID     = "SELECT sid FROM series WHERE cid = ? AND pid = ? AND stream = ? AND metric = ?"
 	qInsertSeries = "INSERT INTO series (cid, pid, stream, metric, sid) VALUES (?, ?, ?, ?, ?)"
-	qMaxSeriesID  = "SELECT coalesce(max(sid), 0) FROM series WHERE cid = ?"
 	qClientPID    = "SELECT pid FROM client_map WHERE ci = ? AND cid = ?"
 	qHasOrphans   = "SELECT 1 FROM orphan_ops WHERE ci = ? LIMIT 1"
 	qParticipants = "SELECT " + participantSelect + " FROM participants WHERE cid = ? ORDER BY pid"
@@ -124,7 +122,7 @@ func pageQuery(n int) (int, string) {
 
 // writeQueries lists every statement prepared at open.
 func writeQueries() []string {
-	qs := []string{qCallID, qInsertCall, qLoadCall, qNameID, qInsertName, qSeriesID,
+	qs := []string{qCallID, qInsertCall, qLoadCall, qNameID, qInsertName, seriesNamesQuery,
 		qInsertSeries, qClientPID, qHasOrphans, qParticipants, qUpsertStream, qInsertOrphan, qInsertSurvey,
 		qWriteParticipant, qUpsertClient, qUpdateCall, qAddCounters, qInsertChunk, qInsertPoints,
 		qIndexState, qChunksAfter, qRuns, qRunPage, qRunSizes, qAllPages, qInsertRun, qInsertPage, qSetRunSize,

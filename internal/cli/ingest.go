@@ -133,7 +133,7 @@ func (a *app) follow(ctx context.Context, dirs []string, poll, settle time.Durat
 	}
 	defer st.Close()
 	p := pipeline.New(st, pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log, Detector: st, Rules: detect.NewRuleSet(rules)})
-	set, err := newSources(st, p, specs, a.log)
+	set, err := newSources(st, p, specs, a.log, a.io.Env)
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	if err != nil {
 		return err
 	}
-	sources, err := newSources(st, p, specs, a.log)
+	sources, err := newSources(st, p, specs, a.log, a.io.Env)
 	if err != nil {
 		return err
 	}

@@ -44,13 +44,25 @@ type sourceDeps struct {
 	ingest source.Ingester
 	status *source.Status
 	log    *slog.Logger
+	// env gives the process environment (credentials); nil reads none.
+	env Env
+}
+
+// getenv returns the environment variable key, or "".
+func (d sourceDeps) getenv(key string) string {
+	if d.env == nil {
+		return ""
+	}
+	return d.env(key)
 }
 
 // sourceKinds parse the part after "SCHEME://" of a source URL, by scheme.
 func sourceKinds() map[string]func(raw, rest string) (sourceSpec, error) {
 	return map[string]func(raw, rest string) (sourceSpec, error){
-		"dir":  parseDirSource,
-		"blob": parseBlobSource,
+		"dir":      parseDirSource,
+		"blob":     parseBlobSource,
+		"kafka":    parseKafkaSource,
+		"eventhub": parseEventHubSource,
 	}
 }
 
@@ -121,8 +133,9 @@ type sourceSet struct {
 	statuses  []*source.Status
 }
 
-// newSources builds the sources of specs on st, ingesting through ing.
-func newSources(st store.Store, ing source.Ingester, specs []sourceSpec, log *slog.Logger) (*sourceSet, error) {
+// newSources builds the sources of specs on st, ingesting through ing; env
+// gives the credentials some kinds read from the environment.
+func newSources(st store.Store, ing source.Ingester, specs []sourceSpec, log *slog.Logger, env Env) (*sourceSet, error) {
 	set := &sourceSet{}
 	seen := map[string]bool{}
 	for _, sp := range specs {
@@ -131,7 +144,7 @@ func newSources(st store.Store, ing source.Ingester, specs []sourceSpec, log *sl
 		}
 		seen[sp.raw] = true
 		status := source.NewStatus(sp.raw, sp.kind)
-		f, err := sp.build(sourceDeps{store: st, ingest: ing, status: status, log: log})
+		f, err := sp.build(sourceDeps{store: st, ingest: ing, status: status, log: log, env: env})
 		if err != nil {
 			return nil, err
 		}

@@ -180,6 +180,9 @@ func (k *Kafka) session(ctx context.Context) (progressed bool, err error) {
 		kgo.ClientID("calldiag"),
 		kgo.ConsumerGroup(k.Group),
 		kgo.ConsumeTopics(k.Topic),
+		// A new group starts at the oldest message kept: logs delivered
+		// before the first start are read too.
+		kgo.ConsumeStartOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(sess.assigned),

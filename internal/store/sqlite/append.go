@@ -149,7 +149,8 @@ type appender struct {
 	newCalls   map[string]int64
 	newNames   map[string]int64
 	newSeries  map[seriesKey]int64
-	nextSID    map[int64]int64 // per call: the highest series id so far
+	nextSID    map[int64]int64     // per call: the highest series id so far
+	oldSeries  map[seriesKey]int64 // series read from the store by loadSeries
 	newClients map[clientKey]string
 	newFacets  map[facetRow]int64
 
@@ -185,6 +186,7 @@ func newAppender(db *DB, tx *sql.Tx) *appender {
 		newNames:   make(map[string]int64),
 		newSeries:  make(map[seriesKey]int64),
 		nextSID:    make(map[int64]int64),
+		oldSeries:  make(map[seriesKey]int64),
 		newClients: make(map[clientKey]string),
 		calls:      make(map[int64]*callState),
 		parts:      make(map[partKey]*partState),
@@ -564,9 +566,9 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 		if err := a.loadSeries(ctx, k.cid); err != nil {
 			return 0, err
 		}
-		if id, ok := a.newSeries[k]; ok {
-			return id, nil
-		}
+	}
+	if id, ok := a.oldSeries[k]; ok {
+		return id, nil
 	}
 	stream, err := a.name(ctx, k.stream)
 	if err != nil {
@@ -586,8 +588,9 @@ func (a *appender) series(ctx context.Context, k seriesKey) (int64, error) {
 	return id, nil
 }
 
-// loadSeries reads the series of a call into newSeries (whence they reach
-// the cache after the commit) and notes its highest series id.
+// loadSeries reads the series of a call into oldSeries and notes its
+// highest series id. They are not published to the cache: a call with many
+// series would otherwise re-publish all of them with every batch.
 func (a *appender) loadSeries(ctx context.Context, cid int64) error {
 	rows, err := a.query(ctx, seriesNamesQuery, cid)
 	if err != nil {
@@ -601,7 +604,7 @@ func (a *appender) loadSeries(ctx context.Context, cid int64) error {
 		if err := rows.Scan(&sid, &k.pid, &k.stream, &k.metric); err != nil {
 			return fmt.Errorf("series: %w", err)
 		}
-		a.newSeries[k] = sid
+		a.oldSeries[k] = sid
 		top = max(top, sid)
 	}
 	if err := rows.Err(); err != nil {

@@ -40,8 +40,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.rulesFile, "rules", "", "detection rules file overriding the default thresholds; re-read when it changes")
 	fl.DurationVar(&f.rulesEvery, "rules-check", 5*time.Second, "how often to check the rules file for changes")
 	fl.Var(&f.retention, "retention", retentionUsage+"; checked at start and every hour (default: keep every call)")
-	fl.StringSliceVar(&f.sources, "source", nil, "follow a source and ingest what arrives: dir://PATH[?poll=1s&settle=10s]; "+
-		"repeatable, or several separated by commas (default $CALLDIAG_SOURCE)")
+	fl.StringSliceVar(&f.sources, "source", nil, "follow a source and ingest what arrives: dir://PATH, blob://ACCOUNT[/CONTAINER], "+
+		"eventhub://NAMESPACE/HUB or kafka://HOST:PORT/TOPIC (see the README); repeatable, or several separated by commas (default $CALLDIAG_SOURCE)")
 }
 
 // sourceSpecs parses the --source flags.

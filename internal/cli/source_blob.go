@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -69,8 +68,12 @@ func parseBlobSource(raw, rest string) (sourceSpec, error) {
 		if !ok {
 			return nil, &UsageError{Msg: fmt.Sprintf("source %s: this store does not keep source checkpoints", spec.raw)}
 		}
+		getenv := func(string) string { return "" }
+		if d.env != nil {
+			getenv = d.env
+		}
 		b := &source.Blob{Account: account, Container: ctr, Prefix: prefix,
-			ConnectionString: os.Getenv(source.EnvConnectionString), AccountKey: os.Getenv(source.EnvStorageKey),
+			ConnectionString: getenv(source.EnvConnectionString), AccountKey: getenv(source.EnvStorageKey),
 			Name: spec.raw, Poll: spec.poll, Settle: spec.settle,
 			Ingest: d.ingest, Checkpoints: cps, Status: d.status, Logger: d.log}
 		// Missing or malformed credentials are a mistake to fix before

@@ -66,13 +66,12 @@ func TestBlobSourceCredentials(t *testing.T) {
 		{name: "connection string", url: "blob://devstoreaccount1/logs", conn: azurite},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(source.EnvConnectionString, tc.conn)
-			t.Setenv(source.EnvStorageKey, tc.key)
+			env := map[string]string{source.EnvConnectionString: tc.conn, source.EnvStorageKey: tc.key}
 			sp, err := parseSource(tc.url)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := sp.build(sourceDeps{store: st, status: source.NewStatus(sp.raw, sp.kind)})
+			f, err := sp.build(sourceDeps{store: st, status: source.NewStatus(sp.raw, sp.kind), env: func(k string) string { return env[k] }})
 			if len(tc.wantErr) == 0 {
 				if _, ok := f.(*source.Blob); err != nil || !ok {
 					t.Fatalf("build = %T, %v; want a blob follower", f, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"calldiag/internal/model"
@@ -115,7 +114,7 @@ func rowOf(c *callfold.Call, prev *callRow) (*callRow, error) {
 		callType: string(c.Summary.CallType), participants: uint32(c.Summary.ParticipantCount),
 		clientTypes: string(ct), resources: c.Summary.ResourceIDs, records: uint64(c.Records),
 		first: c.First, last: c.Last, etypes: c.Facets.EndpointTypes, sdks: c.Facets.SDKs, oses: c.Facets.OSes,
-		resFacets: c.Facets.Resources, quality: unknownLabel, rating: unknownLabel,
+		resFacets: c.Facets.Resources, quality: store.UnknownLabel, rating: store.UnknownLabel,
 		issueKinds: []string{}, allKinds: []string{}}
 	if prev != nil {
 		r.quality, r.rating, r.hasScore, r.ratingScore = prev.quality, prev.rating, prev.hasScore, prev.ratingScore
@@ -182,25 +181,4 @@ func summaryOf(r *callRow) (model.CallSummary, error) {
 		s.ClientTypes = map[model.EndpointType]int{}
 	}
 	return s, nil
-}
-
-// unknownLabel is the quality and rating of a call never detected.
-const unknownLabel = "Unknown"
-
-// detectionLabels are the quality and rating values the store knows.
-var detectionLabels = [...]string{"Good", "Average", "Poor", unknownLabel}
-
-// canonicalLabel spells a quality or rating as it is stored: known values
-// in their canonical case, empty as Unknown, anything else as given.
-func canonicalLabel(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return unknownLabel
-	}
-	for _, l := range detectionLabels {
-		if strings.EqualFold(s, l) {
-			return l
-		}
-	}
-	return s
 }

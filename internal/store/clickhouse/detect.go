@@ -1,7 +1,6 @@
 package clickhouse
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,54 +10,6 @@ import (
 	"calldiag/internal/model"
 	"calldiag/internal/store"
 )
-
-// sortIssues orders issues most severe first, then by start, then by id.
-func sortIssues(issues []model.Issue) {
-	slices.SortStableFunc(issues, func(a, b model.Issue) int {
-		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
-			return c
-		}
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-}
-
-// issueFacts are the per-call numbers search needs from a detection.
-type issueFacts struct {
-	count  int      // issues of severity warning or worse
-	maxSev int      // highest severity rank of any issue
-	kinds  []string // kinds of counted issues, most severe first, then by name
-	all    []string // every kind, sorted
-}
-
-func factsOf(issues []model.Issue) issueFacts {
-	f := issueFacts{kinds: []string{}, all: []string{}}
-	counted := make(map[string]int)
-	for _, is := range issues {
-		r := is.Severity.Rank()
-		f.maxSev = max(f.maxSev, r)
-		if !slices.Contains(f.all, is.Kind) {
-			f.all = append(f.all, is.Kind)
-		}
-		if r >= model.SeverityWarning.Rank() {
-			f.count++
-			counted[is.Kind] = max(counted[is.Kind], r)
-		}
-	}
-	slices.Sort(f.all)
-	for k := range counted {
-		f.kinds = append(f.kinds, k)
-	}
-	slices.SortFunc(f.kinds, func(a, b string) int {
-		if c := cmp.Compare(counted[b], counted[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	return f
-}
 
 // detectionExtra is the part of a detection kept as one JSON value.
 type detectionExtra struct {
@@ -75,7 +26,7 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 	if issues == nil {
 		issues = []model.Issue{}
 	}
-	sortIssues(issues)
+	store.SortIssues(issues)
 	blob, err := json.Marshal(issues)
 	if err != nil {
 		return fmt.Errorf("replace detection of %s: encode issues: %w", callID, err)
@@ -86,7 +37,7 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 			return fmt.Errorf("replace detection of %s: encode: %w", callID, err)
 		}
 	}
-	f := factsOf(issues)
+	f := store.FactsOf(issues)
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	h, err := db.head(ctx, callID)
@@ -95,12 +46,12 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 	}
 	ver := db.nextVersion()
 	r := *h
-	r.quality, r.rating = canonicalLabel(d.Quality), canonicalLabel(d.Rating)
+	r.quality, r.rating = store.CanonicalLabel(d.Quality), store.CanonicalLabel(d.Rating)
 	r.hasScore, r.ratingScore = 0, 0
 	if d.RatingScore != nil {
 		r.hasScore, r.ratingScore = 1, *d.RatingScore
 	}
-	r.issueCount, r.maxSev, r.issueKinds, r.allKinds = uint32(f.count), uint8(f.maxSev), f.kinds, f.all
+	r.issueCount, r.maxSev, r.issueKinds, r.allKinds = uint32(f.Count), uint8(f.MaxSev), f.Kinds, f.AllKinds()
 	// The detection and the row that sums it up go in side by side.
 	err = parallel(
 		func() error {
@@ -120,7 +71,7 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 
 // Detection returns the stored detection of a call; see store.Store.
 func (db *DB) Detection(ctx context.Context, callID string) (store.Detection, error) {
-	d := store.Detection{Quality: unknownLabel, Rating: unknownLabel, Issues: []model.Issue{}}
+	d := store.Detection{Quality: store.UnknownLabel, Rating: store.UnknownLabel, Issues: []model.Issue{}}
 	if db.closed.Load() {
 		return d, errClosed
 	}

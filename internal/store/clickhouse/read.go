@@ -141,7 +141,7 @@ func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeli
 	if db.closed.Load() {
 		return tl, errClosed
 	}
-	limit := pageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
+	limit := store.PageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
 	var after *itemKey
 	if q.Cursor != "" {
 		k, err := store.ParseTimelineCursor(q.Cursor)
@@ -347,16 +347,6 @@ func (db *DB) pointRows(ctx context.Context, query string, n int, after *itemKey
 		added++
 	}
 	return items, read < n, rows.Err()
-}
-
-func pageLimit(n, def, most int) int {
-	switch {
-	case n <= 0:
-		return def
-	case n > most:
-		return most
-	}
-	return n
 }
 
 // Stats returns store-wide counts; see store.Store.

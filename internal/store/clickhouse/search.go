@@ -3,7 +3,6 @@ package clickhouse
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strconv"
@@ -30,48 +29,27 @@ func sortColumn(sort string) (string, error) {
 	return "", fmt.Errorf("unknown sort %q", sort)
 }
 
-// callCursor is the position after the last call of a page.
-type callCursor struct {
-	sort, value, id string
-	asc             bool
-}
-
-func (c callCursor) encode() string {
-	dir := "d"
-	if c.asc {
-		dir = "a"
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(c.sort + "|" + dir + "|" + c.value + "|" + c.id))
-}
-
-// decodeCallCursor returns the cursor's sort value as an SQL literal.
-func decodeCallCursor(s, sort string, asc bool) (callCursor, string, error) {
-	var c callCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
+func decodeCallCursor(s, sort string, asc bool) (store.CallCursor, string, error) {
+	c, err := store.ParseCallCursor(s, sort, asc)
 	if err != nil {
-		return c, "", store.ErrBadCursor
+		return c, "", err
 	}
-	parts := strings.SplitN(string(b), "|", 4)
-	if len(parts) != 4 || parts[0] != sort || (parts[1] != "a" && parts[1] != "d") || (parts[1] == "a") != asc {
-		return c, "", store.ErrBadCursor
-	}
-	c = callCursor{sort: parts[0], asc: asc, value: parts[2], id: parts[3]}
 	var lit string
 	switch sort {
 	case store.SortDuration:
-		f, err := strconv.ParseFloat(c.value, 64)
+		f, err := strconv.ParseFloat(c.Value, 64)
 		if err != nil {
 			return c, "", store.ErrBadCursor
 		}
 		lit = "toFloat64(" + strconv.FormatFloat(f, 'g', -1, 64) + ")"
 	case store.SortParticipants:
-		n, err := strconv.ParseUint(c.value, 10, 32)
+		n, err := strconv.ParseUint(c.Value, 10, 32)
 		if err != nil {
 			return c, "", store.ErrBadCursor
 		}
 		lit = "toUInt32(" + strconv.FormatUint(n, 10) + ")"
 	default:
-		n, err := strconv.ParseInt(c.value, 10, 64)
+		n, err := strconv.ParseInt(c.Value, 10, 64)
 		if err != nil {
 			return c, "", store.ErrBadCursor
 		}
@@ -80,23 +58,12 @@ func decodeCallCursor(s, sort string, asc bool) (callCursor, string, error) {
 	return c, lit, nil
 }
 
-// issueKinds returns the non-empty kinds of a filter, each once.
-func issueKinds(in []string) []string {
-	var out []string
-	for _, k := range in {
-		if k = strings.TrimSpace(k); k != "" && !slices.Contains(out, k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // searchConds returns the conditions on the newest rows (outer) and on any
 // version of a row (pre): a call whose newest row matches has some row
 // that matches pre, so pre narrows the calls read before grouping.
 func searchConds(q store.CallQuery) (outer, pre []string, err error) {
 	outer = []string{"deleted_ = 0"}
-	if kinds := issueKinds(q.IssueKinds); len(kinds) > 0 {
+	if kinds := store.FilterKinds(q.IssueKinds); len(kinds) > 0 {
 		outer = append(outer, "hasAny(all_kinds_, ["+strings.Trim(inList(kinds), "()")+"])")
 	}
 	minSev := 0
@@ -113,10 +80,10 @@ func searchConds(q store.CallQuery) (outer, pre []string, err error) {
 		outer = append(outer, "max_sev_ >= "+strconv.Itoa(minSev))
 	}
 	if strings.TrimSpace(q.Quality) != "" {
-		outer = append(outer, "quality_ = "+quote(canonicalLabel(q.Quality)))
+		outer = append(outer, "quality_ = "+quote(store.CanonicalLabel(q.Quality)))
 	}
 	if strings.TrimSpace(q.Rating) != "" {
-		outer = append(outer, "rating_ = "+quote(canonicalLabel(q.Rating)))
+		outer = append(outer, "rating_ = "+quote(store.CanonicalLabel(q.Rating)))
 	}
 	if !q.Since.IsZero() {
 		v := strconv.FormatInt(q.Since.UnixNano(), 10)
@@ -178,7 +145,7 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 	if db.closed.Load() {
 		return page, errClosed
 	}
-	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
+	limit := store.PageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
 	col, err := sortColumn(q.Sort)
 	if err != nil {
 		return page, fmt.Errorf("search calls: %w", err)
@@ -211,7 +178,7 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		if q.Asc {
 			op = ">"
 		}
-		conds = append(conds, "("+col+", call_id) "+op+" ("+lit+", "+quote(c.id)+")")
+		conds = append(conds, "("+col+", call_id) "+op+" ("+lit+", "+quote(c.ID)+")")
 	}
 	dir := " DESC"
 	if q.Asc {
@@ -251,7 +218,7 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		default:
 			v = strconv.FormatInt(r.start, 10)
 		}
-		page.NextCursor = callCursor{sort: sort, asc: q.Asc, value: v, id: r.id}.encode()
+		page.NextCursor = store.CallCursor{Sort: sort, Asc: q.Asc, Value: v, ID: r.id}.Encode()
 	}
 	return page, nil
 }

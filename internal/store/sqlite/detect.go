@@ -1,88 +1,16 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"calldiag/internal/model"
 	"calldiag/internal/store"
 )
-
-// unknownLabel is the quality and rating of a call never detected.
-const unknownLabel = "Unknown"
-
-// detectionLabels are the quality and rating values the store knows; a
-// filter value that matches one of them case-insensitively is spelled as
-// stored.
-var detectionLabels = [...]string{"Good", "Average", "Poor", unknownLabel}
-
-// canonicalLabel spells a quality or rating as it is stored: known values
-// in their canonical case, empty as Unknown, anything else as given.
-func canonicalLabel(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return unknownLabel
-	}
-	for _, l := range detectionLabels {
-		if strings.EqualFold(s, l) {
-			return l
-		}
-	}
-	return s
-}
-
-// sortIssues orders issues most severe first, then by start, then by id.
-func sortIssues(issues []model.Issue) {
-	slices.SortStableFunc(issues, func(a, b model.Issue) int {
-		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
-			return c
-		}
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-}
-
-// issueFacts are the per-call numbers search needs from a detection.
-type issueFacts struct {
-	count  int            // issues of severity warning or worse
-	maxSev int            // highest severity rank of any issue
-	kinds  []string       // kinds of counted issues, most severe first, then by name
-	byKind map[string]int // every kind with its highest severity rank
-}
-
-func factsOf(issues []model.Issue) issueFacts {
-	f := issueFacts{byKind: make(map[string]int), kinds: []string{}}
-	counted := make(map[string]int)
-	for _, is := range issues {
-		r := is.Severity.Rank()
-		f.maxSev = max(f.maxSev, r)
-		if old, ok := f.byKind[is.Kind]; !ok || r > old {
-			f.byKind[is.Kind] = r
-		}
-		if r >= model.SeverityWarning.Rank() {
-			f.count++
-			counted[is.Kind] = max(counted[is.Kind], r)
-		}
-	}
-	for k := range counted {
-		f.kinds = append(f.kinds, k)
-	}
-	slices.SortFunc(f.kinds, func(a, b string) int {
-		if c := cmp.Compare(counted[b], counted[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	return f
-}
 
 // ReplaceDetection stores the detection of a call in place of any earlier
 // one and updates the call's search summary; see store.Store.
@@ -112,7 +40,7 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 	if issues == nil {
 		issues = []model.Issue{}
 	}
-	sortIssues(issues)
+	store.SortIssues(issues)
 	blob, err := json.Marshal(issues)
 	if err != nil {
 		return fmt.Errorf("replace detection of %s: encode issues: %w", callID, err)
@@ -125,8 +53,8 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 		}
 		extra = packRow(extra)
 	}
-	f := factsOf(issues)
-	kinds, err := json.Marshal(f.kinds)
+	f := store.FactsOf(issues)
+	kinds, err := json.Marshal(f.Kinds)
 	if err != nil {
 		return fmt.Errorf("replace detection of %s: encode kinds: %w", callID, err)
 	}
@@ -148,7 +76,7 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 	}{
 		{`UPDATE calls SET quality = ?, rating = ?, rating_score = ?, issue_count = ?, max_sev = ?,
 			issue_kinds = ? WHERE cid = ?`,
-			[]any{canonicalLabel(d.Quality), canonicalLabel(d.Rating), score, f.count, f.maxSev, string(kinds), cid}},
+			[]any{store.CanonicalLabel(d.Quality), store.CanonicalLabel(d.Rating), score, f.Count, f.MaxSev, string(kinds), cid}},
 		{"INSERT OR REPLACE INTO detections (cid, issues, extra, rules, records) VALUES (?, ?, ?, ?, ?)",
 			[]any{cid, blob, extra, d.Rules, d.Records}},
 		{"DELETE FROM call_issues WHERE cid = ?", []any{cid}},
@@ -158,7 +86,7 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 			return fmt.Errorf("replace detection of %s: %w", callID, withCancel(ctx, err))
 		}
 	}
-	for kind, sev := range f.byKind {
+	for kind, sev := range f.ByKind {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO call_issues (cid, kind, sev) VALUES (?, ?, ?)", cid, kind, sev); err != nil {
 			return fmt.Errorf("replace detection of %s: kind %s: %w", callID, kind, withCancel(ctx, err))
 		}
@@ -168,7 +96,7 @@ func replaceDetection(ctx context.Context, tx *sql.Tx, callID string, d store.De
 
 // Detection returns the stored detection of a call; see store.Store.
 func (db *DB) Detection(ctx context.Context, callID string) (store.Detection, error) {
-	d := store.Detection{Quality: unknownLabel, Rating: unknownLabel, Issues: []model.Issue{}}
+	d := store.Detection{Quality: store.UnknownLabel, Rating: store.UnknownLabel, Issues: []model.Issue{}}
 	tx, err := db.readTx(ctx)
 	if err != nil {
 		return d, err

@@ -11,8 +11,8 @@ import (
 // FuzzCursors feeds arbitrary cursors to the call cursor decoder: it must
 // never panic, and what it accepts must encode back to the same position.
 func FuzzCursors(f *testing.F) {
-	f.Add(callCursor{sort: store.SortDuration, value: "12.5", id: "call|1"}.encode())
-	f.Add(callCursor{sort: store.SortStart, asc: true, value: "-1", id: ""}.encode())
+	f.Add(store.CallCursor{Sort: store.SortDuration, Value: "12.5", ID: "call|1"}.Encode())
+	f.Add(store.CallCursor{Sort: store.SortStart, Asc: true, Value: "-1", ID: ""}.Encode())
 	f.Add("")
 	f.Add("!!")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -22,7 +22,7 @@ func FuzzCursors(f *testing.F) {
 				if err != nil {
 					continue
 				}
-				c2, v2, err := decodeCallCursor(c.encode(), sort, asc)
+				c2, v2, err := decodeCallCursor(c.Encode(), sort, asc)
 				if err != nil || c2 != c || !sameValue(v, v2) {
 					t.Fatalf("call cursor %q: %+v/%v re-decodes to %+v/%v, %v", s, c, v, c2, v2, err)
 				}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -34,39 +33,16 @@ func sortColumn(sort string) (string, error) {
 	return "", fmt.Errorf("unknown sort %q", sort)
 }
 
-// callCursor is the position after the last call of a page: its sort value
-// and id, plus the order it belongs to.
-type callCursor struct {
-	sort  string
-	asc   bool
-	value string
-	id    string
-}
-
-func (c callCursor) encode() string {
-	dir := "d"
-	if c.asc {
-		dir = "a"
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(c.sort + "|" + dir + "|" + c.value + "|" + c.id))
-}
-
-func decodeCallCursor(s, sort string, asc bool) (callCursor, any, error) {
-	var c callCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
+func decodeCallCursor(s, sort string, asc bool) (store.CallCursor, any, error) {
+	c, err := store.ParseCallCursor(s, sort, asc)
 	if err != nil {
-		return c, nil, store.ErrBadCursor
+		return c, nil, err
 	}
-	parts := strings.SplitN(string(b), "|", 4)
-	if len(parts) != 4 || parts[0] != sort || (parts[1] != "a" && parts[1] != "d") || (parts[1] == "a") != asc {
-		return c, nil, store.ErrBadCursor
-	}
-	c = callCursor{sort: parts[0], asc: asc, value: parts[2], id: parts[3]}
 	var v any
 	if sort == store.SortDuration {
-		v, err = strconv.ParseFloat(c.value, 64)
+		v, err = strconv.ParseFloat(c.Value, 64)
 	} else {
-		v, err = strconv.ParseInt(c.value, 10, 64)
+		v, err = strconv.ParseInt(c.Value, 10, 64)
 	}
 	if err != nil {
 		return c, nil, store.ErrBadCursor
@@ -209,11 +185,11 @@ func callFilter(q store.CallQuery) (string, []any, error) {
 	}
 	if strings.TrimSpace(q.Quality) != "" {
 		conds = append(conds, "quality = ?")
-		args = append(args, canonicalLabel(q.Quality))
+		args = append(args, store.CanonicalLabel(q.Quality))
 	}
 	if strings.TrimSpace(q.Rating) != "" {
 		conds = append(conds, "rating = ?")
-		args = append(args, canonicalLabel(q.Rating))
+		args = append(args, store.CanonicalLabel(q.Rating))
 	}
 	if !q.Since.IsZero() {
 		conds = append(conds, "start_ns >= ?")
@@ -230,17 +206,6 @@ func callFilter(q store.CallQuery) (string, []any, error) {
 // column (the kind filter goes through call_issues instead).
 func detectionFilter(q store.CallQuery) bool {
 	return q.MinSeverity != "" || q.HasIssues || strings.TrimSpace(q.Quality) != "" || strings.TrimSpace(q.Rating) != ""
-}
-
-// issueKinds returns the non-empty kinds of a filter, each once.
-func issueKinds(in []string) []string {
-	var out []string
-	for _, k := range in {
-		if k = strings.TrimSpace(k); k != "" && !slices.Contains(out, k) {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // searchQueries are the statements of one search, each with its
@@ -281,10 +246,10 @@ func searchSQL(q store.CallQuery, counts searchCounts, most int) (searchQueries,
 	if err != nil {
 		return sq, err
 	}
-	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
+	limit := store.PageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
 	// Each of the query, kind and facet filters either drives the search
 	// or is probed call by call; probes holds the latter form of each.
-	calls, facets, kinds := counts.calls, counts.facets, issueKinds(q.IssueKinds)
+	calls, facets, kinds := counts.calls, counts.facets, store.FilterKinds(q.IssueKinds)
 	hasQ := strings.TrimSpace(q.Q) != ""
 	where, args := base, slices.Clone(baseArgs)
 	var probes []string
@@ -356,7 +321,7 @@ func searchSQL(q store.CallQuery, counts searchCounts, most int) (searchQueries,
 		if q.Asc {
 			op = ">"
 		}
-		after, afterArgs = "("+col+", id) "+op+" (?, ?)", []any{v, c.id}
+		after, afterArgs = "("+col+", id) "+op+" (?, ?)", []any{v, c.ID}
 	}
 	conds := andSQL(where, after)
 	sq.pageArgs = append(slices.Clone(args), afterArgs...)
@@ -425,16 +390,6 @@ func facetTotal(facets []facetCond, most int) (string, []any) {
 	return q + " LIMIT ?)", append(args, most+1)
 }
 
-func pageLimit(n, def, most int) int {
-	switch {
-	case n <= 0:
-		return def
-	case n > most:
-		return most
-	}
-	return n
-}
-
 // planSearch reads, in the search's transaction, what the plan of q
 // depends on and returns its statements (see searchSQL).
 func planSearch(ctx context.Context, tx *sql.Tx, q store.CallQuery, most int) (searchQueries, error) {
@@ -449,8 +404,8 @@ func planSearch(ctx context.Context, tx *sql.Tx, q store.CallQuery, most int) (s
 			return searchQueries{}, fmt.Errorf("count calls: %w", err)
 		}
 	}
-	bound := driveBound(pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)+1, c.calls)
-	if c.kindRows, err = kindCount(ctx, tx, issueKinds(q.IssueKinds), bound); err != nil {
+	bound := driveBound(store.PageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)+1, c.calls)
+	if c.kindRows, err = kindCount(ctx, tx, store.FilterKinds(q.IssueKinds), bound); err != nil {
 		return searchQueries{}, err
 	}
 	if c.keyRows, err = keyCount(ctx, tx, q, bound); err != nil {
@@ -509,7 +464,7 @@ func readSummaries(ctx context.Context, tx *sql.Tx, query string, args []any) ([
 // SearchCalls returns one page of call summaries; see store.CallQuery.
 func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPage, error) {
 	page := store.CallPage{Calls: []model.CallSummary{}}
-	limit := pageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
+	limit := store.PageLimit(q.Limit, store.DefaultCallLimit, store.MaxCallLimit)
 	tx, err := db.readTx(ctx)
 	if err != nil {
 		return page, err
@@ -552,7 +507,7 @@ func (db *DB) SearchCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 		default:
 			v = strconv.FormatInt(startNS[limit-1], 10)
 		}
-		page.NextCursor = callCursor{sort: sort, asc: q.Asc, value: v, id: last.ID}.encode()
+		page.NextCursor = store.CallCursor{Sort: sort, Asc: q.Asc, Value: v, ID: last.ID}.Encode()
 	}
 	return page, nil
 }

@@ -32,7 +32,7 @@ var storedEventKinds = []string{model.KindOperation, model.KindService, model.Ki
 // Timeline returns one page of a call's timeline, or store.ErrNotFound.
 func (db *DB) Timeline(ctx context.Context, q store.TimelineQuery) (model.Timeline, error) {
 	tl := model.Timeline{Events: []model.TimelineEvent{}, Series: []model.Series{}}
-	limit := pageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
+	limit := store.PageLimit(q.Limit, store.DefaultTimelineLimit, store.MaxTimelineLimit)
 	var after *itemKey
 	if q.Cursor != "" {
 		k, err := store.ParseTimelineCursor(q.Cursor)

@@ -676,39 +676,58 @@ func buildParticipants(parts []*part) []model.Participant {
 	for _, p := range parts {
 		mp := model.Participant{ID: p.pid, EndpointType: p.endpointType(), Source: "client", UserAgent: p.ua,
 			Streams: []model.Stream{}}
+		var row *model.ParticipantRow
+		var res string
 		if s := p.sum; s != nil {
-			row := s.row
-			mp.Source = "summary"
-			mp.EndpointID = row.EndpointID
-			mp.Identifier = row.Identifier
-			mp.ParticipantType = row.ParticipantType
-			mp.SDKVersion = row.SDKVersion
-			mp.OSVersion = row.OSVersion
-			if !row.StartTime.IsZero() {
-				t := row.StartTime.UTC()
-				mp.StartTime = &t
-			}
-			mp.DurationSeconds = row.Duration
-			mp.EndReason = row.EndReason
-			mp.EndSubCode = row.EndSubCode
-			mp.ResultCategory = row.ResultCategory
-			mp.Resource = s.res
-			mp.Version = row.Version
+			row, res = &s.row, s.res
 		}
-		if mp.EndpointID == "" {
-			mp.EndpointID = p.endpoint
-		}
-		if mp.Identifier == "" {
-			mp.Identifier = p.identifier
-		}
-		if mp.SDKVersion == "" {
-			mp.SDKVersion = p.sdk
-		}
+		FillParticipant(&mp, row, res, p.endpoint, p.identifier, p.sdk)
 		if primary != "" && len(p.resources) > 0 {
 			mp.OtherResource = !p.resources[primary]
 		}
 		out = append(out, mp)
 	}
+	OrderParticipants(out)
+	return out
+}
+
+// FillParticipant completes an overview participant from its winning
+// summary row (nil when it has none) with the resource that reported it,
+// and falls back on what the other sources said of its endpoint,
+// identifier and SDK.
+func FillParticipant(mp *model.Participant, row *model.ParticipantRow, resource, endpoint, identifier, sdk string) {
+	if row != nil {
+		mp.Source = "summary"
+		mp.EndpointID = row.EndpointID
+		mp.Identifier = row.Identifier
+		mp.ParticipantType = row.ParticipantType
+		mp.SDKVersion = row.SDKVersion
+		mp.OSVersion = row.OSVersion
+		if !row.StartTime.IsZero() {
+			t := row.StartTime.UTC()
+			mp.StartTime = &t
+		}
+		mp.DurationSeconds = row.Duration
+		mp.EndReason = row.EndReason
+		mp.EndSubCode = row.EndSubCode
+		mp.ResultCategory = row.ResultCategory
+		mp.Resource = resource
+		mp.Version = row.Version
+	}
+	if mp.EndpointID == "" {
+		mp.EndpointID = endpoint
+	}
+	if mp.Identifier == "" {
+		mp.Identifier = identifier
+	}
+	if mp.SDKVersion == "" {
+		mp.SDKVersion = sdk
+	}
+}
+
+// OrderParticipants orders an overview's participants by start time
+// (unknown last), then id, and names each rejoin's earlier leg.
+func OrderParticipants(out []model.Participant) {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].StartTime, out[j].StartTime
 		switch {
@@ -720,7 +739,6 @@ func buildParticipants(parts []*part) []model.Participant {
 		return out[i].ID < out[j].ID
 	})
 	markRejoins(out)
-	return out
 }
 
 // primaryResource is the resource that reported the most summary rows of a

@@ -192,54 +192,22 @@ func buildParticipants(parts []*partState, orphans []orphanOp) ([]model.Particip
 			UserAgent:    p.ua,
 			Streams:      []model.Stream{},
 		}
+		var row *model.ParticipantRow
+		var res string
 		if s := p.sum; s != nil {
-			var row model.ParticipantRow
-			if err := decodeRow(s.data, &row); err != nil {
+			row, res = &model.ParticipantRow{}, s.res
+			if err := decodeRow(s.data, row); err != nil {
 				return nil, fmt.Errorf("decode summary row of %s: %w", p.pid, err)
 			}
-			mp.Source = "summary"
-			mp.EndpointID = row.EndpointID
-			mp.Identifier = row.Identifier
-			mp.ParticipantType = row.ParticipantType
-			mp.SDKVersion = row.SDKVersion
-			mp.OSVersion = row.OSVersion
-			if !row.StartTime.IsZero() {
-				t := row.StartTime.UTC()
-				mp.StartTime = &t
-			}
-			mp.DurationSeconds = row.Duration
-			mp.EndReason = row.EndReason
-			mp.EndSubCode = row.EndSubCode
-			mp.ResultCategory = row.ResultCategory
-			mp.Resource = s.res
-			mp.Version = row.Version
 		}
-		if mp.EndpointID == "" {
-			mp.EndpointID = p.endpoint
-		}
-		if mp.Identifier == "" {
-			mp.Identifier = p.identifier
-		}
-		if mp.SDKVersion == "" {
-			mp.SDKVersion = p.sdk
-		}
+		callfold.FillParticipant(&mp, row, res, p.endpoint, p.identifier, p.sdk)
 		if primary != "" && len(p.resources) > 0 {
 			i := sort.SearchStrings(p.resources, primary)
 			mp.OtherResource = i == len(p.resources) || p.resources[i] != primary
 		}
 		out = append(out, mp)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].StartTime, out[j].StartTime
-		switch {
-		case a != nil && b != nil && !a.Equal(*b):
-			return a.Before(*b)
-		case (a == nil) != (b == nil):
-			return a != nil
-		}
-		return out[i].ID < out[j].ID
-	})
-	markRejoins(out)
+	callfold.OrderParticipants(out)
 	return out, nil
 }
 
@@ -259,22 +227,6 @@ func primaryResource(parts []*partState) string {
 		}
 	}
 	return best
-}
-
-// markRejoins names, for each summary leg of an endpoint that has several,
-// the leg it follows. parts must be in start order.
-func markRejoins(parts []model.Participant) {
-	last := make(map[string]string)
-	for i := range parts {
-		p := &parts[i]
-		if p.Source != "summary" || !callfold.Usable(p.EndpointID) {
-			continue
-		}
-		if prev, ok := last[p.EndpointID]; ok && prev != p.ID {
-			p.RejoinOf = prev
-		}
-		last[p.EndpointID] = p.ID
-	}
 }
 
 // loadStreams attaches the winning stream rows to their participants.

@@ -152,6 +152,11 @@ func (db *DB) prepareWrites(ctx context.Context) error {
 // stmt returns a statement of this transaction for query, reusing the one
 // prepared at open when there is one.
 func (a *appender) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	// Every statement of an append passes here: a cancelled append stops
+	// at its next statement rather than running the batch to the end.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if s, ok := a.stmts[query]; ok {
 		return s, nil
 	}

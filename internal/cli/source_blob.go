@@ -13,7 +13,7 @@ import (
 // archives logs to (insights-logs-<category>).
 const diagnosticPrefix = "insights-logs-"
 
-// parseBlobSource reads blob://ACCOUNT[/CONTAINER][?prefix=…&poll=5s&settle=10s].
+// parseBlobSource reads blob://ACCOUNT[/CONTAINER][?prefix=…&poll=1s&list=30s&settle=10s].
 // Without a container it follows every container whose name starts with
 // prefix (default insights-logs-); with one, the blobs of that container
 // whose names start with prefix (default all). The credentials come from
@@ -41,18 +41,21 @@ func parseBlobSource(raw, rest string) (sourceSpec, error) {
 		switch key {
 		case "prefix":
 			prefix, prefixGiven = v, true
-		case "poll", "settle":
+		case "poll", "list", "settle":
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
 				return spec, &UsageError{Msg: fmt.Sprintf("source %q: %s=%s is not a positive duration", raw, key, v)}
 			}
-			if key == "poll" {
+			switch key {
+			case "poll":
 				spec.poll = d
-			} else {
+			case "list":
+				spec.list = d
+			default:
 				spec.settle = d
 			}
 		default:
-			return spec, &UsageError{Msg: fmt.Sprintf("source %q: unknown parameter %s (prefix, poll, settle)", raw, key)}
+			return spec, &UsageError{Msg: fmt.Sprintf("source %q: unknown parameter %s (prefix, poll, list, settle)", raw, key)}
 		}
 	}
 	// The name keys the checkpoints: it says what is read, not how often.
@@ -74,7 +77,7 @@ func parseBlobSource(raw, rest string) (sourceSpec, error) {
 		}
 		b := &source.Blob{Account: account, Container: ctr, Prefix: prefix,
 			ConnectionString: getenv(source.EnvConnectionString), AccountKey: getenv(source.EnvStorageKey),
-			Name: spec.raw, Poll: spec.poll, Settle: spec.settle,
+			Name: spec.raw, Poll: spec.poll, List: spec.list, Settle: spec.settle,
 			Ingest: d.ingest, Checkpoints: cps, Status: d.status, Logger: d.log}
 		// Missing or malformed credentials are a mistake to fix before
 		// starting; what the account says about them shows in the status.

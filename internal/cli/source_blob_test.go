@@ -15,20 +15,22 @@ func TestParseBlobSource(t *testing.T) {
 		in, wantErr string
 		wantRaw     string
 		poll        time.Duration
+		list        time.Duration
 		settle      time.Duration
 	}{
 		{in: "blob://acsdiag", wantRaw: "blob://acsdiag?prefix=insights-logs-"},
 		{in: "blob://acsdiag/?poll=30s", wantRaw: "blob://acsdiag?prefix=insights-logs-", poll: 30 * time.Second},
 		{in: "blob://acsdiag?prefix=", wantRaw: "blob://acsdiag?prefix="},
 		{in: "blob://acsdiag/insights-logs-callsummary", wantRaw: "blob://acsdiag/insights-logs-callsummary"},
-		{in: "blob://acsdiag/logs?prefix=insights-logs-&poll=5s&settle=1m",
-			wantRaw: "blob://acsdiag/logs?prefix=insights-logs-", poll: 5 * time.Second, settle: time.Minute},
+		{in: "blob://acsdiag/logs?prefix=insights-logs-&poll=5s&settle=1m&list=2m",
+			wantRaw: "blob://acsdiag/logs?prefix=insights-logs-", poll: 5 * time.Second, list: 2 * time.Minute, settle: time.Minute},
 		{in: "blob://acsdiag/logs?prefix=", wantRaw: "blob://acsdiag/logs"},
 		{in: "blob://", wantErr: "want blob://ACCOUNT"},
 		{in: "blob://ACSDiag/logs", wantErr: "storage account's name"},
 		{in: "blob://acsdiag/Logs", wantErr: "no container name"},
 		{in: "blob://acsdiag/logs/resourceId=x", wantErr: "use ?prefix="},
 		{in: "blob://acsdiag/logs?poll=0s", wantErr: "poll=0s is not a positive duration"},
+		{in: "blob://acsdiag/logs?list=-1s", wantErr: "list=-1s is not a positive duration"},
 		{in: "blob://acsdiag/logs?key=abc", wantErr: "unknown parameter key"},
 	} {
 		got, err := parseSource(tc.in)
@@ -37,8 +39,8 @@ func TestParseBlobSource(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("parseSource(%q) = %+v, %v; want an error with %q", tc.in, got, err, tc.wantErr)
 			}
-		case err != nil || got.raw != tc.wantRaw || got.kind != "blob" || got.poll != tc.poll || got.settle != tc.settle || got.build == nil:
-			t.Errorf("parseSource(%q) = %+v, %v; want %s polled every %v, settle %v", tc.in, got, err, tc.wantRaw, tc.poll, tc.settle)
+		case err != nil || got.raw != tc.wantRaw || got.kind != "blob" || got.poll != tc.poll || got.list != tc.list || got.settle != tc.settle || got.build == nil:
+			t.Errorf("parseSource(%q) = %+v, %v; want %s polled every %v, listed every %v, settle %v", tc.in, got, err, tc.wantRaw, tc.poll, tc.list, tc.settle)
 		}
 	}
 }

@@ -36,6 +36,8 @@ type sourceSpec struct {
 	// dir: the folder and its timings, which ingest --follow sets.
 	path         string
 	poll, settle time.Duration
+	// blob: the time between two listings of the account.
+	list time.Duration
 }
 
 // sourceDeps is what a follower is built from.

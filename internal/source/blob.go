@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -53,9 +54,17 @@ type Blob struct {
 	AccountKey       string
 	// Name names the source in checkpoints, logs and status (its URL).
 	Name string
-	// Poll is the time between two listings (default 5 s: listings are
-	// billed).
+	// Poll is the time between two looks at the blobs that are being
+	// appended to (default 1 s). A look between listings asks for the
+	// properties of those blobs only, a read that Azure bills at a small
+	// share of a listing.
 	Poll time.Duration
+	// List is the time between two listings of the whole account, which
+	// find new blobs (default 30 s). During the first two minutes of each
+	// hour, when Azure starts the hour's blobs, the account is listed at
+	// every Poll; so it is when more blobs are hot than a look should ask
+	// about one by one. A negative List lists at every Poll.
+	List time.Duration
 	// Settle is how long a blob must stay unchanged before a last line
 	// without its newline, or a gzip blob, is read (default 10 s). It is
 	// measured on the local clock against the blob's Last-Modified.
@@ -72,11 +81,31 @@ type Blob struct {
 
 	client *service.Client
 	tail   tail // what has been read, from the first pass on
+
+	// listed is the last listing, kept up to date between listings by the
+	// looks at its hot blobs; listedAt is when it was made.
+	listed   []stream
+	listedAt time.Time
+	// listings and looks count the calls made, for the tests.
+	listings, looks int
 }
+
+// Hot blobs: a blob modified less than hotFor ago is looked at every Poll,
+// as long as there are at most maxHot such blobs; more, and one listing is
+// cheaper than the looks. hourStart is the window after the top of the hour
+// during which the account is listed every Poll.
+const (
+	hotFor    = 65 * time.Minute
+	maxHot    = 16
+	hourStart = 2 * time.Minute
+)
 
 func (b *Blob) defaults() {
 	if b.Poll <= 0 {
-		b.Poll = 5 * time.Second
+		b.Poll = time.Second
+	}
+	if b.List == 0 {
+		b.List = 30 * time.Second
 	}
 	if b.Settle <= 0 {
 		b.Settle = 10 * time.Second
@@ -189,8 +218,117 @@ func (p blobs) containers(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// list returns the blobs followed, in container and name order.
+// list returns the blobs followed, in container and name order: a new
+// listing when one is due, else the last one with its hot blobs looked at
+// again.
 func (p blobs) list(ctx context.Context) ([]stream, error) {
+	b := p.b
+	now := b.Now()
+	hot := b.hot(now)
+	due := b.listed == nil || b.List < 0 || now.Sub(b.listedAt) >= b.List || now.Sub(now.Truncate(time.Hour)) < hourStart ||
+		len(hot) > maxHot
+	if !due {
+		if err := p.look(ctx, hot); err != nil {
+			return nil, err
+		}
+		return b.listed, nil
+	}
+	out, err := p.listAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.listed, b.listedAt = out, now
+	b.listings++
+	return out, nil
+}
+
+// hot returns the indexes in the last listing of the blobs modified less
+// than hotFor before now.
+func (b *Blob) hot(now time.Time) []int {
+	var out []int
+	for i, s := range b.listed {
+		if now.Sub(s.modified) < hotFor {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// look refreshes the size, time and tag of the listed blobs at idx from
+// their properties, a few at a time, and drops those that are gone.
+func (p blobs) look(ctx context.Context, idx []int) error {
+	b := p.b
+	type answer struct {
+		s    stream
+		gone bool
+		err  error
+	}
+	answers := make([]answer, len(idx))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for j, i := range idx {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s := b.listed[i]
+			name, blobName, _ := strings.Cut(s.key, "/")
+			props, err := b.client.NewContainerClient(name).NewBlobClient(blobName).GetProperties(ctx, nil)
+			switch {
+			case bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound) ||
+				(err != nil && isNotFound(err)):
+				answers[j].gone = true
+			case err != nil:
+				answers[j].err = b.explain("look at "+blobName+" in", name, err)
+			default:
+				if props.ContentLength != nil {
+					s.size = *props.ContentLength
+				}
+				if props.LastModified != nil {
+					s.modified = *props.LastModified
+				}
+				if props.CreationTime != nil {
+					s.tag = creationTag(*props.CreationTime)
+				}
+				answers[j].s = s
+			}
+		}()
+	}
+	wg.Wait()
+	b.looks += len(idx)
+	gone := false
+	for j, i := range idx {
+		switch a := answers[j]; {
+		case a.err != nil:
+			return a.err
+		case a.gone:
+			gone = true
+			b.listed[i].key = ""
+		default:
+			b.listed[i] = a.s
+		}
+	}
+	if gone {
+		kept := b.listed[:0]
+		for _, s := range b.listed {
+			if s.key != "" {
+				kept = append(kept, s)
+			}
+		}
+		b.listed = kept
+	}
+	return nil
+}
+
+// isNotFound reports a 404 answer without an error code, which is what a
+// HEAD request (GetProperties) of a missing blob gets.
+func isNotFound(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
+}
+
+// listAll lists the blobs followed, in container and name order.
+func (p blobs) listAll(ctx context.Context) ([]stream, error) {
 	names, err := p.containers(ctx)
 	if err != nil {
 		return nil, err

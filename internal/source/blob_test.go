@@ -63,7 +63,7 @@ func newBlobHarness(t *testing.T, cs, name string) *blobHarness {
 func (h *blobHarness) follower() *Blob {
 	return &Blob{Account: azuriteAccount, Container: h.name, Prefix: "insights-logs-", ConnectionString: h.cs,
 		Name: "blob://" + azuriteAccount + "/" + h.name, Ingest: pipeline.New(h.db, pipeline.Options{}), Checkpoints: h.db,
-		Logger: slog.New(slog.NewTextHandler(h.logs, nil)), Now: func() time.Time { return h.clock }, Settle: 10 * time.Second}
+		Logger: slog.New(slog.NewTextHandler(h.logs, nil)), Now: func() time.Time { return h.clock }, Settle: 10 * time.Second, List: -1}
 }
 
 // create makes an append blob holding content.
@@ -159,6 +159,49 @@ func TestBlobAgainstAzurite(t *testing.T) {
 		}
 		if cp := cps["grow/"+blobPath]; cp.Offset != *props.ContentLength || cp.Line != 8 || !strings.HasPrefix(cp.Tag, "created ") {
 			t.Errorf("checkpoint %+v, want offset %d, 8 lines and the creation time", cp, *props.ContentLength)
+		}
+	})
+
+	t.Run("hot blobs looked at between listings", func(t *testing.T) {
+		h := newBlobHarness(t, cs, "looks")
+		// Half past the hour nearest now: not the start of an hour, when
+		// every pass lists, and within an hour of the blobs' real times.
+		h.clock = time.Now().Add(-30 * time.Minute).Truncate(time.Hour).Add(90 * time.Minute)
+		if time.Until(h.clock) > 30*time.Minute {
+			h.clock = h.clock.Add(-time.Hour)
+		}
+		h.b.List = 30 * time.Second
+		h.create(blobPath, lines("call-h", 0, 2))
+		h.pass() // the first pass lists
+		h.append(blobPath, lines("call-h", 2, 5))
+		other := "insights-logs-callclientoperations/resourceId=/SUBSCRIPTIONS/T/y=2026/m=03/d=02/h=11/m=00/PT1H.json"
+		h.create(other, lines("call-i", 0, 2))
+		h.clock = h.clock.Add(time.Second)
+		h.pass()
+		if a, i := h.records("call-h"), h.records("call-i"); a != 5 || i != 0 {
+			t.Fatalf("after a look, records %d and %d; want the grown blob read (5) and the new one not yet (0)", a, i)
+		}
+		if h.b.listings != 1 || h.b.looks != 1 {
+			t.Fatalf("%d listings and %d looks; want 1 listing and a look at the one hot blob", h.b.listings, h.b.looks)
+		}
+		h.remove(blobPath)
+		h.clock = h.clock.Add(time.Second)
+		h.pass() // a look finds the blob gone: it leaves the listing
+		if h.b.listings != 1 || len(h.b.listed) != 0 {
+			t.Fatalf("%d listings, %d blobs listed; want the gone blob dropped without a listing", h.b.listings, len(h.b.listed))
+		}
+		h.clock = h.clock.Add(30 * time.Second)
+		h.pass() // the listing is due
+		if i := h.records("call-i"); i != 2 || h.b.listings != 2 {
+			t.Fatalf("after the next listing %d records of the new blob, %d listings; want 2 and 2", i, h.b.listings)
+		}
+		// At the top of the hour the account is listed at every pass.
+		h.clock = h.clock.Truncate(time.Hour).Add(time.Hour + 10*time.Second)
+		h.pass()
+		h.clock = h.clock.Add(time.Second)
+		h.pass()
+		if h.b.listings != 4 {
+			t.Fatalf("%d listings; want one at each pass of the hour's first minutes", h.b.listings)
 		}
 	})
 

@@ -103,8 +103,15 @@ func (db *DB) store(ctx context.Context, fresh []*model.Record, ver uint64, look
 	if err != nil {
 		return nil, err
 	}
+	// Counted after this batch's records are in: of two processes
+	// appending to one call at once, the one that counts last sees the
+	// records of both, and its row, made from the most records, wins.
+	stored, err := db.storedCounts(ctx, touched)
+	if err != nil {
+		return nil, err
+	}
 	t2 := time.Now()
-	if err := db.refresh(ctx, touched, fresh, known, ver); err != nil {
+	if err := db.refresh(ctx, touched, fresh, known, stored, ver); err != nil {
 		return nil, err
 	}
 	t3 := time.Now()
@@ -467,12 +474,38 @@ func (db *DB) storedBefore(ctx context.Context, fresh []*model.Record, ver uint6
 	return out, rows.Err()
 }
 
+// storedCounts returns the number of records stored of each call.
+func (db *DB) storedCounts(ctx context.Context, ids []string) (map[string]uint64, error) {
+	out := make(map[string]uint64, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := db.conn.Query(ctx, "SELECT call_id, count() FROM "+db.t("records")+" WHERE call_id IN "+inList(ids)+
+		" GROUP BY call_id")
+	if err != nil {
+		return nil, fmt.Errorf("count the calls' records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n uint64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("count the calls' records: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
 // refresh folds the touched calls again and writes their new rows, keys
 // and client mappings. A call the writer has folded before is brought up to
 // date from the fresh records alone, and so is a call none of whose
 // records were stored before (known says which were); any other is read
-// back whole.
-func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, known map[string]bool, ver uint64) error {
+// back whole. stored holds the calls' record counts: a call whose fold
+// would not reach its count (another process stored some of its records
+// meanwhile) is read back whole too.
+func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, known map[string]bool,
+	stored map[string]uint64, ver uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -486,7 +519,13 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 	fp := freshPoints(fresh)
 	points := make(map[string]callPoints) // calls whose points are all known
 	var missing []string
+	complete := func(had int, id string) bool {
+		return uint64(had+len(byCall[id])) == stored[id]
+	}
 	for _, id := range ids {
+		if f := db.cache.get(id); f != nil && !complete(f.Records(), id) {
+			db.cache.drop(id)
+		}
 		if f := db.cache.get(id); f != nil {
 			for _, r := range byCall[id] {
 				f.Add(r)
@@ -497,7 +536,7 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 			}
 			continue
 		}
-		if len(byCall[id]) > 0 && !known[id] {
+		if len(byCall[id]) > 0 && !known[id] && complete(0, id) {
 			f := callfold.New(id)
 			for _, r := range byCall[id] {
 				f.Add(r)
@@ -539,6 +578,7 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 		return err
 	}
 	var rows []*callRow
+	tick := db.rowTick()
 	kb, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+db.t("keys"))
 	if err != nil {
 		return fmt.Errorf("write keys: %w", err)
@@ -559,6 +599,7 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 		if err != nil {
 			return fmt.Errorf("call %s: %w", id, err)
 		}
+		r.ver = rowVersion(r.records, tick, prev[id])
 		rows = append(rows, r)
 		for _, k := range v.Keys {
 			if err := kb.Append(k, id); err != nil {
@@ -594,7 +635,7 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 			}
 			return nil
 		},
-		func() error { return db.writeRows(ctx, rows, ver) },
+		func() error { return db.writeRows(ctx, rows) },
 	)
 	if err != nil {
 		return err
@@ -602,7 +643,7 @@ func (db *DB) refresh(ctx context.Context, ids []string, fresh []*model.Record, 
 	for _, r := range rows {
 		ps, has := points[r.id]
 		db.cache.put(r.id, folds[r.id], ps, has)
-		db.viewCache.putPoints(r.id, ver, views[r.id], ps, has)
+		db.viewCache.putPoints(r.id, r.ver, views[r.id], ps, has)
 	}
 	return nil
 }

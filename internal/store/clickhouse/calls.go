@@ -132,8 +132,8 @@ func day(ns int64) time.Time {
 	return time.Unix(0, ns).UTC().Truncate(24 * time.Hour)
 }
 
-// writeRows inserts new versions of call rows.
-func (db *DB) writeRows(ctx context.Context, rows []*callRow, ver uint64) error {
+// writeRows inserts new versions of call rows, each at its ver.
+func (db *DB) writeRows(ctx context.Context, rows []*callRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -146,7 +146,7 @@ func (db *DB) writeRows(ctx context.Context, rows []*callRow, ver uint64) error 
 		if d == 0 {
 			d = r.first
 		}
-		err := b.Append(day(d), r.id, ver, r.deleted, r.start, r.end, r.duration, r.callType, r.participants,
+		err := b.Append(day(d), r.id, r.ver, r.deleted, r.start, r.end, r.duration, r.callType, r.participants,
 			r.clientTypes, nonNil(r.resources), r.records, r.first, r.last, nonNil(r.etypes), nonNil(r.sdks),
 			nonNil(r.oses), nonNil(r.resFacets), r.quality, r.rating, r.hasScore, r.ratingScore, r.issueCount,
 			r.maxSev, nonNil(r.issueKinds), nonNil(r.allKinds), r.pinned)

@@ -9,8 +9,12 @@
 // window functions or LowCardinality, and argMax over a version column
 // instead of FINAL to read the latest row of a ReplacingMergeTree.
 //
-// Writes from one process are serialized; several processes may write to
-// one database only when they ingest disjoint calls.
+// Writes from one process are serialized. Several processes may append to
+// one database, records of the same calls included: each append counts the
+// records stored of the calls it touches once its own are in, and folds a
+// call again whole when its fold lacks some; call rows are versioned by
+// record count first (see rowVersion), so the row made from the most
+// records wins.
 package clickhouse
 
 import (
@@ -46,6 +50,7 @@ type DB struct {
 	viewCache viewCache
 	closed    atomic.Bool
 	gen       atomic.Int64 // last version handed out
+	tick      atomic.Int64 // last row clock handed out
 }
 
 var _ store.Store = (*DB)(nil)
@@ -124,6 +129,43 @@ func validName(s string) bool {
 
 // t names a table of the store's database.
 func (db *DB) t(table string) string { return "`" + db.name + "`." + table }
+
+// A call's row and its detection are versioned first by the number of the
+// call's records they were made from, then by when: the high 24 bits of a
+// version hold the count, the low 40 a clock in milliseconds since 2020.
+// Records are only ever added to a call, so when several processes append
+// records of one call at once, the row folded from the most records wins
+// whatever their clocks say, and a pin or a detection made from the same
+// records wins over the row it follows. A call marked deleted has the
+// highest count.
+const (
+	rowClockBits   = 40
+	rowClockMask   = 1<<rowClockBits - 1
+	maxRowRecords  = 1<<(64-rowClockBits) - 1
+	rowClockOrigin = 1577836800000 // 2020-01-01, in Unix milliseconds
+)
+
+// rowTick returns the row clock, later than any this process handed out.
+func (db *DB) rowTick() uint64 {
+	for {
+		old := db.tick.Load()
+		v := max(time.Now().UnixMilli()-rowClockOrigin, old+1)
+		if db.tick.CompareAndSwap(old, v) {
+			return uint64(v) & rowClockMask
+		}
+	}
+}
+
+// rowVersion is the version of a row made from records at tick, later
+// than prev (the newest row before it, or nil) when made from as many
+// records.
+func rowVersion(records, tick uint64, prev *callRow) uint64 {
+	v := min(records, maxRowRecords)<<rowClockBits | tick&rowClockMask
+	if prev != nil && prev.ver>>rowClockBits == v>>rowClockBits && v <= prev.ver {
+		v = prev.ver + 1
+	}
+	return v
+}
 
 // nextVersion returns a version greater than any this process handed out
 // before, close to the current time in nanoseconds, so that versions from

@@ -9,9 +9,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
+	"calldiag/internal/simulate"
 	"calldiag/internal/store"
 	"calldiag/internal/store/storetest"
 )
@@ -78,5 +80,25 @@ func TestDriverVersionPinned(t *testing.T) {
 	got := fmt.Sprintf("%d.%d.%d", ch.ClientVersionMajor, ch.ClientVersionMinor, ch.ClientVersionPatch)
 	if got != "2.25.0" {
 		t.Fatalf("clickhouse-go is v%s; the store is tested with v2.25.0, the last version whose batch inserts work on ClickHouse 18.16", got)
+	}
+}
+
+// TestOlderDatabaseRefused opens a database whose call rows are versioned
+// by time alone, as older builds wrote them: its rows would hide every new
+// one, so the store says to make it again rather than serve stale calls.
+func TestOlderDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	ingest(ctx, t, db, simulate.Config{Calls: 1, Seed: 5, Start: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})
+	if err := db.conn.Exec(ctx, "TRUNCATE TABLE "+db.t("meta")); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, sameDatabase(t, db), nil)
+	if err == nil {
+		again.Close()
+		t.Fatal("Open accepted a database without versioned call rows")
+	}
+	if !strings.Contains(err.Error(), "older calldiag") || !strings.Contains(err.Error(), "DROP DATABASE") {
+		t.Errorf("Open: %v; want it to say the database is older and how to drop it", err)
 	}
 }

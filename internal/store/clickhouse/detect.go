@@ -44,8 +44,16 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 	if err != nil {
 		return fmt.Errorf("replace detection: %w", err)
 	}
-	ver := db.nextVersion()
+	// A detection made from fewer records than the call now has (another
+	// process appended some since it was read) is kept at their count, so
+	// that it never hides the detection of the call as it is now.
+	made := h.records
+	if d.Records > 0 && uint64(d.Records) < made {
+		made = uint64(d.Records)
+	}
+	ver := rowVersion(made, db.rowTick(), h)
 	r := *h
+	r.ver = ver
 	r.quality, r.rating = store.CanonicalLabel(d.Quality), store.CanonicalLabel(d.Rating)
 	r.hasScore, r.ratingScore = 0, 0
 	if d.RatingScore != nil {
@@ -58,7 +66,7 @@ func (db *DB) ReplaceDetection(ctx context.Context, callID string, d store.Detec
 			return db.insertRow(ctx, "detections", callID, ver, string(blob), string(extra), d.Rules,
 				uint64(max(d.Records, 0)))
 		},
-		func() error { return db.writeRows(ctx, []*callRow{&r}, ver) },
+		func() error { return db.writeRows(ctx, []*callRow{&r}) },
 	)
 	if err != nil {
 		return fmt.Errorf("replace detection of %s: %w", callID, err)
@@ -132,8 +140,9 @@ func (db *DB) SetPinned(ctx context.Context, callID string, pinned bool) error {
 	if r.pinned == h.pinned {
 		return nil
 	}
-	ver := db.nextVersion()
-	if err := db.writeRows(ctx, []*callRow{&r}, ver); err != nil {
+	ver := rowVersion(h.records, db.rowTick(), h)
+	r.ver = ver
+	if err := db.writeRows(ctx, []*callRow{&r}); err != nil {
 		return fmt.Errorf("pin %s: %w", callID, err)
 	}
 	db.viewCache.carry(callID, h.ver, ver)
@@ -193,9 +202,11 @@ func (db *DB) expireRound(ctx context.Context, beforeNS int64) (calls, records i
 		return 0, 0, nil
 	}
 	ids := make([]string, len(gone))
+	tick := db.rowTick()
 	for i, r := range gone {
 		ids[i] = r.id
 		r.deleted = 1
+		r.ver = rowVersion(maxRowRecords, tick, nil)
 	}
 	// Operations stored without a call id go with the calls when no other
 	// call has their client instance.
@@ -204,7 +215,7 @@ func (db *DB) expireRound(ctx context.Context, beforeNS int64) (calls, records i
 		return 0, 0, err
 	}
 	db.cache.drop(ids...)
-	if err := db.writeRows(ctx, gone, db.nextVersion()); err != nil {
+	if err := db.writeRows(ctx, gone); err != nil {
 		return 0, 0, fmt.Errorf("mark expired calls: %w", err)
 	}
 	set := inList(ids)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +131,100 @@ func TestSameAsSQLite(t *testing.T) {
 			same(fmt.Sprintf("timeline %+v", q), ta, tb)
 		}
 	}
+}
+
+// TestWritersShareCalls has two processes' stores append the records of
+// the same calls at once, as calldiag instances sharing the partitions of
+// one Event Hub do: every call must end up as one store given all the
+// records sees it.
+func TestWritersShareCalls(t *testing.T) {
+	ctx := context.Background()
+	first := openTest(t)
+	second, err := Open(ctx, sameDatabase(t, first), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	lite, err := sqlite.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	var lines [][]byte
+	cfg := simulate.Config{Calls: 4, Seed: 4242, Start: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
+	if _, err := simulate.Records(cfg, func(_ string, l []byte) error {
+		lines = append(lines, append(append([]byte(nil), l...), '\n'))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.New(lite, pipeline.Options{}).Ingest(ctx, bytes.NewReader(bytes.Join(lines, nil)), "all"); err != nil {
+		t.Fatal(err)
+	}
+	// Chunks of the log go to one writer or the other, each writer
+	// appending its chunks in turn while the other does.
+	const chunk = 150
+	errs := make(chan error, 2)
+	for w, st := range []*DB{first, second} {
+		go func() {
+			p := pipeline.New(st, pipeline.Options{})
+			for i := w * chunk; i < len(lines); i += 2 * chunk {
+				part := bytes.Join(lines[i:min(i+chunk, len(lines))], nil)
+				if _, err := p.Ingest(ctx, bytes.NewReader(part), fmt.Sprintf("chunk %d", i/chunk)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(what string, x, y any) {
+		t.Helper()
+		if jx, jy := jsonOf(t, x), jsonOf(t, y); jx != jy {
+			t.Fatalf("%s differs:\n%s", what, firstDiff(jx, jy))
+		}
+	}
+	want, err := lite.SearchCalls(ctx, store.CallQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each process reads what both wrote.
+	for _, st := range []*DB{first, second} {
+		got, err := st.SearchCalls(ctx, store.CallQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.NextCursor, got.NextCursor = "", ""
+		same("search", want, got)
+		for _, c := range want.Calls {
+			ca, err := lite.Call(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cb, err := st.Call(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same("call "+c.ID, ca, cb)
+			da, _ := lite.Detection(ctx, c.ID)
+			db, _ := st.Detection(ctx, c.ID)
+			same("detection "+c.ID, da, db)
+		}
+	}
+}
+
+// sameDatabase is the URL of the database db is in.
+func sameDatabase(t *testing.T, db *DB) string {
+	t.Helper()
+	u, err := url.Parse(serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + db.name
+	return u.String()
 }

@@ -181,8 +181,31 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("check tables: %w", err)
 	}
 	if old > 0 {
-		return fmt.Errorf("database %s was made by an older calldiag whose tables this one cannot use:"+
-			" drop it (DROP DATABASE %s) and ingest the logs again", db.name, db.name)
+		return db.tooOld()
+	}
+	// Call rows are versioned by their record count first (see
+	// rowVersion); rows versioned by time alone would hide every newer one.
+	var marked, calls uint64
+	if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+db.t("meta")+" WHERE name = 'row_versions'").
+		Scan(&marked); err != nil {
+		return fmt.Errorf("check tables: %w", err)
+	}
+	if marked > 0 {
+		return nil
+	}
+	if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+db.t("calls")).Scan(&calls); err != nil {
+		return fmt.Errorf("check tables: %w", err)
+	}
+	if calls > 0 {
+		return db.tooOld()
+	}
+	if err := db.insertRow(ctx, "meta", "row_versions", uint64(1), int64(2)); err != nil {
+		return fmt.Errorf("mark tables: %w", err)
 	}
 	return nil
+}
+
+func (db *DB) tooOld() error {
+	return fmt.Errorf("database %s was made by an older calldiag whose tables this one cannot use:"+
+		" drop it (DROP DATABASE %s) and ingest the logs again", db.name, db.name)
 }

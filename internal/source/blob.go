@@ -113,15 +113,7 @@ func (b *Blob) defaults() {
 	if b.Segment <= 0 {
 		b.Segment = 8 << 20
 	}
-	if b.Logger == nil {
-		b.Logger = slog.New(slog.DiscardHandler)
-	}
-	if b.Now == nil {
-		b.Now = time.Now
-	}
-	if b.Status == nil {
-		b.Status = NewStatus(b.Name, "blob")
-	}
+	common(&b.Logger, &b.Now, &b.Status, b.Name, "blob")
 }
 
 // Check makes the account's client from the credentials, without

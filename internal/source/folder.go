@@ -67,15 +67,7 @@ func (f *Folder) defaults() {
 	if f.Segment <= 0 {
 		f.Segment = 8 << 20
 	}
-	if f.Logger == nil {
-		f.Logger = slog.New(slog.DiscardHandler)
-	}
-	if f.Now == nil {
-		f.Now = time.Now
-	}
-	if f.Status == nil {
-		f.Status = NewStatus(f.Name, "dir")
-	}
+	common(&f.Logger, &f.Now, &f.Status, f.Name, "dir")
 }
 
 // Run follows the folder until ctx ends. A pass that fails (the folder is

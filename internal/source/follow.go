@@ -242,15 +242,7 @@ func (t *tail) commit(ctx context.Context, r io.Reader, key string, cp store.Che
 		t.logger.Warn("record rejected", "source", t.name, "stream", e.Source, "line", e.Line, "field", e.Field, "reason", e.Reason)
 	}
 	now := t.now()
-	t.status.update(func(s *Snapshot) {
-		s.Records += int64(res.Read)
-		s.Stored += int64(res.Stored)
-		s.Duplicates += int64(res.Duplicates)
-		s.Rejected += int64(res.Rejected)
-		if res.Read > 0 {
-			s.LastRead = now
-		}
-	})
+	t.status.ingested(res, now)
 	next := cp
 	next.Offset += n
 	next.Line += lines

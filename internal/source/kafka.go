@@ -83,15 +83,7 @@ func (k *Kafka) defaults() {
 	if k.Retry <= 0 {
 		k.Retry = time.Second
 	}
-	if k.Logger == nil {
-		k.Logger = slog.New(slog.DiscardHandler)
-	}
-	if k.Now == nil {
-		k.Now = time.Now
-	}
-	if k.Status == nil {
-		k.Status = NewStatus(k.Name, "kafka")
-	}
+	common(&k.Logger, &k.Now, &k.Status, k.Name, "kafka")
 }
 
 // Run follows the topic until ctx ends. A session that fails (the cluster
@@ -387,15 +379,7 @@ func (k *Kafka) ingestMessages(ctx context.Context, msgs []*kgo.Record) error {
 			"offset", m.Offset, "line", e.Line-starts[i]+1, "field", e.Field, "reason", e.Reason)
 	}
 	now := k.Now()
-	k.Status.update(func(s *Snapshot) {
-		s.Records += int64(res.Read)
-		s.Stored += int64(res.Stored)
-		s.Duplicates += int64(res.Duplicates)
-		s.Rejected += int64(res.Rejected)
-		if res.Read > 0 {
-			s.LastRead = now
-		}
-	})
+	k.Status.ingested(res, now)
 	return nil
 }
 

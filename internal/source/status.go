@@ -5,8 +5,11 @@
 package source
 
 import (
+	"log/slog"
 	"sync"
 	"time"
+
+	"calldiag/internal/pipeline"
 )
 
 // Status is what a source has done so far; it is safe for concurrent use.
@@ -71,4 +74,31 @@ func (st *Status) fail(err error, now time.Time) {
 		s.State, s.LastError, s.LastErrorAt = "retrying", err.Error(), now
 		s.Errors++
 	})
+}
+
+// ingested counts what one ingest of the source read, at now.
+func (st *Status) ingested(res pipeline.Result, now time.Time) {
+	st.update(func(s *Snapshot) {
+		s.Records += int64(res.Read)
+		s.Stored += int64(res.Stored)
+		s.Duplicates += int64(res.Duplicates)
+		s.Rejected += int64(res.Rejected)
+		if res.Read > 0 {
+			s.LastRead = now
+		}
+	})
+}
+
+// common fills in the defaults every source shares: no logging, the
+// system clock and a new status of the given kind.
+func common(logger **slog.Logger, now *func() time.Time, status **Status, name, kind string) {
+	if *logger == nil {
+		*logger = slog.New(slog.DiscardHandler)
+	}
+	if *now == nil {
+		*now = time.Now
+	}
+	if *status == nil {
+		*status = NewStatus(name, kind)
+	}
 }

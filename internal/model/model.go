@@ -36,6 +36,28 @@ const (
 	CatCallClosedCaptionsSummary      Category = "CallClosedCaptionsSummary"
 )
 
+// The categories of records calldiag derives from browser WebRTC
+// telemetry (webrtc-internals and rtcstats dumps, the browser collector).
+// They carry the same payloads as their ACS counterparts, so a WebRTC call
+// is searched, folded, shown and diagnosed as an ACS one is.
+const (
+	// CatWebRTCSession is the browser that recorded the telemetry, as a
+	// participant (ParticipantRow).
+	CatWebRTCSession Category = "WebRTCSession"
+	// CatWebRTCStream is one RTP stream of a peer connection with its
+	// whole-stream aggregates (StreamRow).
+	CatWebRTCStream Category = "WebRTCStream"
+	// CatWebRTCEvent is an API call, callback or state change of a peer
+	// connection, or a media-capture request (Operation).
+	CatWebRTCEvent Category = "WebRTCEvent"
+	// CatWebRTCStats is one metric of one stream over a getStats interval
+	// (Sample).
+	CatWebRTCStats Category = "WebRTCStats"
+	// CatWebRTCPeerConnection is the summary of one peer connection
+	// (PeerConnectionRow).
+	CatWebRTCPeerConnection Category = "WebRTCPeerConnection"
+)
+
 // CallType is P2P or Group.
 type CallType string
 
@@ -111,6 +133,7 @@ type Record struct {
 	Sample      *Sample
 	Survey      *Survey
 	Event       *ServiceEvent
+	PeerConn    *PeerConnectionRow
 }
 
 // ParticipantRow is one CallSummary(Updates) row: one participant leg.
@@ -257,6 +280,46 @@ type ServiceEvent struct {
 	DurationMs    *float64
 	StartTime     time.Time // when the record names one (recording, captions, streaming)
 	Detail        string    // short human text: end reason, message, modality …
+}
+
+// PeerConnectionRow sums up one WebRTC peer connection of a participant as
+// its telemetry measured it up to the record's time. A later row of the
+// same connection supersedes an earlier one.
+type PeerConnectionRow struct {
+	ParticipantID string
+	// ID names the connection in its telemetry (PC_0, 12345-1).
+	ID string
+	// Connected: ICE or the connection reached connected at least once.
+	// ConnectionFailed: it went to failed and did not connect again.
+	Connected        bool
+	ConnectionFailed bool
+	// ICEReconnects counts returns to connected after a disconnection.
+	ICEReconnects int
+	// UsingRelay: the candidate pair in use goes through a TURN relay.
+	UsingRelay bool
+	// The candidate pair in use: candidate types (host, srflx, prflx,
+	// relay) and transport protocols.
+	LocalCandidateType  string
+	RemoteCandidateType string
+	LocalProtocol       string
+	RemoteProtocol      string
+	// Packet totals over the connection's RTP streams; lost sent packets
+	// are those the far end reported missing.
+	PacketsReceived     int64
+	PacketsReceivedLost int64
+	PacketsSent         int64
+	PacketsSentLost     int64
+	// Loss in percent (nil when no packet was counted) and the mean round
+	// trip (nil when none was measured).
+	ReceivedPacketsLostPct *float64
+	SentPacketsLostPct     *float64
+	MeanRoundTripMs        *float64
+	// SetupMs is the time from the connection's creation to its first
+	// connected state (nil when it never connected or the creation was
+	// not seen).
+	SetupMs *float64
+	// Start is the connection's first record, End its last.
+	Start, End time.Time
 }
 
 // DescribeClientTypes writes endpoint counts the way people say them, most

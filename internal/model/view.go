@@ -39,6 +39,9 @@ type Call struct {
 	ResourceIDs     []string      `json:"resourceIds"`
 	Participants    []Participant `json:"participants"`
 	Surveys         []SurveyView  `json:"surveys"`
+	// PeerConnections are the WebRTC peer connections of the call's
+	// participants, from browser telemetry; empty for ACS logs.
+	PeerConnections []PeerConnection `json:"peerConnections"`
 	// RecordCounts counts stored records per category.
 	RecordCounts map[Category]int `json:"recordCounts"`
 	// UnknownRecords counts records of unknown categories attached to the call.
@@ -122,6 +125,32 @@ type Stream struct {
 	// MOS is the estimated mean opinion score of an audio stream, filled in
 	// by the overview.
 	MOS *float64 `json:"mos"`
+}
+
+// PeerConnection is a WebRTC peer connection as shown with a call,
+// ordered by participant, then id.
+type PeerConnection struct {
+	ID                     string    `json:"id"`
+	ParticipantID          string    `json:"participantId"`
+	Connected              bool      `json:"connected"`
+	ConnectionFailed       bool      `json:"connectionFailed"`
+	ICEReconnects          int       `json:"iceReconnects"`
+	UsingRelay             bool      `json:"usingRelay"`
+	LocalCandidateType     string    `json:"localCandidateType,omitempty"`
+	RemoteCandidateType    string    `json:"remoteCandidateType,omitempty"`
+	LocalProtocol          string    `json:"localProtocol,omitempty"`
+	RemoteProtocol         string    `json:"remoteProtocol,omitempty"`
+	PacketsReceived        int64     `json:"packetsReceived"`
+	PacketsReceivedLost    int64     `json:"packetsReceivedLost"`
+	PacketsSent            int64     `json:"packetsSent"`
+	PacketsSentLost        int64     `json:"packetsSentLost"`
+	ReceivedPacketsLostPct *float64  `json:"receivedPacketsLostPct"`
+	SentPacketsLostPct     *float64  `json:"sentPacketsLostPct"`
+	MeanRoundTripMs        *float64  `json:"meanRoundTripMs"`
+	SetupMs                *float64  `json:"setupMs"`
+	Start                  time.Time `json:"start"`
+	End                    time.Time `json:"end"`
+	RecordID               string    `json:"recordId"`
 }
 
 // SurveyView is a survey as shown with a call.

@@ -326,6 +326,7 @@ type Fold struct {
 	streams   map[streamKey]*streamRow
 	events    []model.TimelineEvent
 	surveys   []surveyRow
+	pcs       []PeerConnRow
 	keys      map[string]bool
 	clients   map[string]string
 }
@@ -409,6 +410,9 @@ func (f *Fold) Add(r *model.Record) {
 		f.addOperation(r)
 	case r.Survey != nil:
 		f.addSurvey(r)
+	case r.PeerConn != nil:
+		f.addKey(r.PeerConn.ParticipantID)
+		f.pcs = append(f.pcs, PeerConnRow{T: NS(r.Time), RID: r.ID, Row: *r.PeerConn})
 	case r.Event != nil:
 		ev := r.Event
 		f.events = append(f.events, model.TimelineEvent{ID: r.ID, Time: FromNS(t), ParticipantID: ev.ParticipantID,
@@ -591,7 +595,7 @@ func (f *Fold) Result(orphans []Orphan) (*Call, error) {
 	out.Call = model.Call{ID: f.id, StartTime: FromNS(sum.start), EndTime: FromNS(sum.end),
 		DurationSeconds: sum.duration, CallType: model.CallType(sum.callType), TeamsThreadID: sum.teams,
 		ResourceIDs: resources, RecordCounts: counts, UnknownRecords: f.unknown,
-		Participants: buildParticipants(parts), Surveys: f.surveyViews()}
+		Participants: buildParticipants(parts), Surveys: f.surveyViews(), PeerConnections: PeerConnectionViews(f.pcs)}
 	f.attachStreams(out.Call.Participants)
 
 	out.Keys = make([]string, 0, len(f.keys))
@@ -851,6 +855,44 @@ func (f *Fold) surveyViews() []model.SurveyView {
 			ScreenshareIssues: s.ScreenshareIssues, RecordID: r.rid,
 		})
 	}
+	return out
+}
+
+// PeerConnRow is a stored peer-connection summary: its record's time (Unix
+// ns) and id, and the row.
+type PeerConnRow struct {
+	T   int64
+	RID string
+	Row model.PeerConnectionRow
+}
+
+// PeerConnectionViews shows the latest summary of each peer connection
+// (by record time, then record id), ordered by participant, then id.
+func PeerConnectionViews(rows []PeerConnRow) []model.PeerConnection {
+	type key struct{ pid, id string }
+	latest := make(map[key]PeerConnRow, len(rows))
+	for _, r := range rows {
+		k := key{r.Row.ParticipantID, r.Row.ID}
+		if old, ok := latest[k]; !ok || cmp.Or(cmp.Compare(r.T, old.T), strings.Compare(r.RID, old.RID)) > 0 {
+			latest[k] = r
+		}
+	}
+	out := make([]model.PeerConnection, 0, len(latest))
+	for _, r := range latest {
+		pc := r.Row
+		out = append(out, model.PeerConnection{ID: pc.ID, ParticipantID: pc.ParticipantID, Connected: pc.Connected,
+			ConnectionFailed: pc.ConnectionFailed, ICEReconnects: pc.ICEReconnects, UsingRelay: pc.UsingRelay,
+			LocalCandidateType: pc.LocalCandidateType, RemoteCandidateType: pc.RemoteCandidateType,
+			LocalProtocol: pc.LocalProtocol, RemoteProtocol: pc.RemoteProtocol,
+			PacketsReceived: pc.PacketsReceived, PacketsReceivedLost: pc.PacketsReceivedLost,
+			PacketsSent: pc.PacketsSent, PacketsSentLost: pc.PacketsSentLost,
+			ReceivedPacketsLostPct: Finite(pc.ReceivedPacketsLostPct), SentPacketsLostPct: Finite(pc.SentPacketsLostPct),
+			MeanRoundTripMs: Finite(pc.MeanRoundTripMs), SetupMs: Finite(pc.SetupMs),
+			Start: pc.Start.UTC(), End: pc.End.UTC(), RecordID: r.RID})
+	}
+	slices.SortFunc(out, func(a, b model.PeerConnection) int {
+		return cmp.Or(strings.Compare(a.ParticipantID, b.ParticipantID), strings.Compare(a.ID, b.ID))
+	})
 	return out
 }
 

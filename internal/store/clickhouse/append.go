@@ -183,6 +183,8 @@ func kindOf(r *model.Record) uint8 {
 		return kindSurvey
 	case r.Event != nil:
 		return kindService
+	case r.PeerConn != nil:
+		return kindPeerConn
 	}
 	return kindOther
 }

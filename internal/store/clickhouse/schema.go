@@ -15,6 +15,7 @@ const (
 	kindSample                 // CallClientMediaStatsTimeSeries
 	kindSurvey                 // CallSurvey
 	kindService                // service events
+	kindPeerConn               // WebRTC peer-connection summaries
 )
 
 // schema creates the tables. Times are Unix nanoseconds in Int64 columns;

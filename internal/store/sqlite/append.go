@@ -660,6 +660,8 @@ func (a *appender) add(ctx context.Context, r *model.Record, key idKey, ref blob
 		return a.addSample(ctx, c, r, ref.seq)
 	case r.Survey != nil:
 		return a.addSurvey(ctx, c, r)
+	case r.PeerConn != nil:
+		return a.addPeerConn(ctx, c, r)
 	case r.Event != nil:
 		ev := r.Event
 		return a.events.add(ctx, cid, callfold.NS(callfold.EventTime(r)), model.KindService, r.ID, ev.ParticipantID, ev.Name,
@@ -850,6 +852,21 @@ func (a *appender) addSurvey(ctx context.Context, c *callState, r *model.Record)
 	}
 	return a.events.add(ctx, c.cid, t, model.KindSurvey, r.ID, s.ParticipantID, "CallSurvey", "",
 		nil, nil, nil, strings.Join(issues, ", "))
+}
+
+func (a *appender) addPeerConn(ctx context.Context, c *callState, r *model.Record) error {
+	pc := *r.PeerConn
+	pc.ReceivedPacketsLostPct, pc.SentPacketsLostPct = callfold.Finite(pc.ReceivedPacketsLostPct), callfold.Finite(pc.SentPacketsLostPct)
+	pc.MeanRoundTripMs, pc.SetupMs = callfold.Finite(pc.MeanRoundTripMs), callfold.Finite(pc.SetupMs)
+	a.addKey(c.cid, pc.ParticipantID)
+	data, err := json.Marshal(&pc)
+	if err != nil {
+		return fmt.Errorf("encode peer connection: %w", err)
+	}
+	if _, err := a.exec(ctx, qInsertPeerConn, c.cid, pc.ParticipantID, pc.ID, callfold.NS(r.Time), r.ID, packRow(data)); err != nil {
+		return fmt.Errorf("insert peer connection: %w", err)
+	}
+	return nil
 }
 
 func (a *appender) writeParticipants(ctx context.Context) error {

@@ -164,7 +164,34 @@ func (db *DB) Call(ctx context.Context, id string) (model.Call, error) {
 	if c.Surveys, err = loadSurveys(ctx, tx, h.cid); err != nil {
 		return c, fmt.Errorf("call %s: %w", id, err)
 	}
+	if c.PeerConnections, err = loadPeerConns(ctx, tx, h.cid); err != nil {
+		return c, fmt.Errorf("call %s: %w", id, err)
+	}
 	return c, nil
+}
+
+func loadPeerConns(ctx context.Context, tx *sql.Tx, cid int64) ([]model.PeerConnection, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT t, rid, data FROM peer_conns WHERE cid = ?`, cid)
+	if err != nil {
+		return nil, fmt.Errorf("load peer connections: %w", err)
+	}
+	defer rows.Close()
+	var all []callfold.PeerConnRow
+	for rows.Next() {
+		var r callfold.PeerConnRow
+		var data []byte
+		if err := rows.Scan(&r.T, &r.RID, &data); err != nil {
+			return nil, fmt.Errorf("load peer connections: %w", err)
+		}
+		if err := decodeRow(data, &r.Row); err != nil {
+			return nil, fmt.Errorf("decode peer connection %s: %w", r.RID, err)
+		}
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load peer connections: %w", err)
+	}
+	return callfold.PeerConnectionViews(all), nil
 }
 
 // buildParticipants turns merged participant state into the overview,

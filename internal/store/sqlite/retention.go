@@ -183,6 +183,7 @@ func deleteCalls(ctx context.Context, tx *sql.Tx, set string, calls, records int
 		{"points", "DELETE FROM points WHERE cid IN " + set},
 		{"series", "DELETE FROM series WHERE cid IN " + set},
 		{"surveys", "DELETE FROM surveys WHERE cid IN " + set},
+		{"peer connections", "DELETE FROM peer_conns WHERE cid IN " + set},
 		{"chunks", "DELETE FROM chunks WHERE cid IN " + set},
 		{"calls", "DELETE FROM calls WHERE cid IN " + set},
 	}

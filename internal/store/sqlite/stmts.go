@@ -28,6 +28,7 @@ const (
 	qInsertOrphan = `INSERT INTO orphan_ops (rid, ci, t, kind, pid, name, result, code, subcode, dur, detail, ua, sdk)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qInsertSurvey     = `INSERT INTO surveys (cid, t, survey_id, rid, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qInsertPeerConn   = `INSERT INTO peer_conns (cid, pid, pc, t, rid, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qWriteParticipant = "INSERT OR REPLACE INTO participants (" + participantCols + ") VALUES (" +
 		"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	qUpsertClient = `INSERT INTO client_map (ci, cid, pid) VALUES (?, ?, ?)
@@ -123,7 +124,7 @@ func pageQuery(n int) (int, string) {
 // writeQueries lists every statement prepared at open.
 func writeQueries() []string {
 	qs := []string{qCallID, qInsertCall, qLoadCall, qNameID, qInsertName, seriesNamesQuery,
-		qInsertSeries, qClientPID, qHasOrphans, qParticipants, qUpsertStream, qInsertOrphan, qInsertSurvey,
+		qInsertSeries, qClientPID, qHasOrphans, qParticipants, qUpsertStream, qInsertOrphan, qInsertSurvey, qInsertPeerConn,
 		qWriteParticipant, qUpsertClient, qUpdateCall, qAddCounters, qInsertChunk, qInsertPoints,
 		qIndexState, qChunksAfter, qRuns, qRunPage, qRunSizes, qAllPages, qInsertRun, qInsertPage, qSetRunSize,
 		qFullTier, qRunsOfTier, qRunPages, qDeleteRunPages, qDeleteRun, qSetIndexUpto}

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"FacetsFollowChanges", testFacetsFollowChanges},
 		{"FacetsOfUnlinkedOperations", testFacetsOfUnlinkedOperations},
 		{"Retention", testRetention},
+		{"PeerConnections", testPeerConnections},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -3,6 +3,7 @@ package webrtc
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -199,15 +200,28 @@ func Detect(head []byte) (Format, bool) {
 	return "", false
 }
 
-// Parse reads a dump of either format; name names the input in errors.
-// Lines or entries that cannot be read come back as LineErrors and are
-// skipped. The error is for input of which nothing is usable: another
-// format, an empty file, a read failure.
+// Parse reads a dump of either format, gzip-compressed or not (recent
+// Chrome versions compress the dumps webrtc-internals saves); name names
+// the input in errors. Lines or entries that cannot be read come back as
+// LineErrors and are skipped. The error is for input of which nothing is
+// usable: another format, an empty file, a read failure.
 func Parse(r io.Reader, name string) (*Dump, []LineError, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(headSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 64<<10)
+		head, err = br.Peek(headSize)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, nil, fmt.Errorf("read %s: gzip: %w", name, err)
+		}
 	}
 	format, ok := Detect(head)
 	if !ok {

@@ -1,6 +1,9 @@
 package webrtc
 
 import (
+	"bytes"
+	"compress/gzip"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -242,5 +245,37 @@ func TestInternalsBadEntries(t *testing.T) {
 	}
 	if v := d.PeerConnections[0].Snapshots[1].Reports["T1"].Num["bytesSent"]; v != 2 {
 		t.Errorf("bytesSent in the second poll = %v", v)
+	}
+}
+
+// TestParseGzip reads a dump compressed the way recent Chrome saves them.
+func TestParseGzip(t *testing.T) {
+	for _, path := range []string{"testdata/internals/chromium-148-loopback.json", "testdata/rtcstats/jitsi-google-standard-stats-sfu.rtcstats"} {
+		plain, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		if _, err := zw.Write(plain); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := Parse(bytes.NewReader(plain), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, errs, err := Parse(&z, path+".gz")
+		if err != nil || len(errs) > 0 {
+			t.Fatalf("%s.gz: %v %v", path, err, errs)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the compressed dump reads differently", path)
+		}
+	}
+	if _, _, err := Parse(bytes.NewReader([]byte{0x1f, 0x8b, 8, 0, 1, 2}), "broken.gz"); err == nil {
+		t.Error("a broken gzip stream must fail")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -21,7 +22,8 @@ func fmtFloat(p *float64, unit string) string {
 	if p == nil {
 		return "-"
 	}
-	return strconv.FormatFloat(*p, 'f', -1, 64) + unit
+	// At most one decimal: browser statistics are averages with many.
+	return strconv.FormatFloat(math.Round(*p*10)/10, 'f', -1, 64) + unit
 }
 
 func fmtRound(p *float64, prec int, unit string) string {

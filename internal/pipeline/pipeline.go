@@ -54,6 +54,16 @@ type Options struct {
 	// at that moment (nil: the defaults).
 	Detector DetectionStore
 	Rules    *detect.RuleSet
+	// WebRTC names the call and participant of WebRTC dumps, which carry
+	// no ids of calldiag's (see webrtcmap.Options).
+	WebRTC WebRTCOptions
+}
+
+// WebRTCOptions set the call and the participant (the browser that
+// recorded it) of every WebRTC dump ingested; empty, they come from the
+// dump or its hash.
+type WebRTCOptions struct {
+	CallID, ParticipantID string
 }
 
 // Progress is a running total reported during ingest.
@@ -226,7 +236,7 @@ func (p *Pipeline) run(ctx context.Context, srcs []source) (Result, error) {
 		go func() {
 			defer wg.Done()
 			for c := range raw {
-				out := chunk{source: c.source, errs: c.errs, records: make([]model.Record, 0, len(c.items))}
+				out := chunk{source: c.source, errs: c.errs, records: append(make([]model.Record, 0, len(c.records)+len(c.items)), c.records...)}
 				for i := range c.items {
 					rec, err := acs.Normalize(c.items[i])
 					if err != nil {
@@ -366,7 +376,14 @@ func (p *Pipeline) readSource(ctx context.Context, src source, send func(chunk) 
 		return fail(0, err)
 	}
 	defer rc.Close()
-	rd, err := ingest.NewReader(rc, src.name, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes,
+	in, dump, err := sniffWebRTC(rc)
+	if err != nil {
+		return fail(0, err)
+	}
+	if dump {
+		return p.readWebRTC(ctx, src, in, send)
+	}
+	rd, err := ingest.NewReader(in, src.name, ingest.Options{MaxRecordBytes: p.opts.MaxRecordBytes,
 		CSVColumns: acs.CSVColumns(), FirstLine: src.firstLine})
 	if err != nil {
 		return fail(0, err)

@@ -1,0 +1,508 @@
+package webrtcmap
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"calldiag/internal/ingest/webrtc"
+	"calldiag/internal/model"
+)
+
+// reading is what one snapshot says of one RTP stream; a field is NaN when
+// the snapshot does not say.
+type reading struct {
+	t                time.Time
+	packets, lost    float64 // cumulative: received (inbound) or sent (outbound); lost as reported
+	bytes            float64 // cumulative
+	jitterMs, rttMs  float64
+	fps, height      float64
+	freezeS          float64 // cumulative totalFreezesDuration
+	concealed, total float64 // cumulative concealed and received audio samples
+	jbDelay, jbCount float64 // cumulative jitter-buffer delay (s) and emitted samples
+	limitation       string  // qualityLimitationReason of an outbound video stream
+}
+
+// rtpStream is one RTP stream of a peer connection over the snapshots.
+type rtpStream struct {
+	key       string // report id
+	ssrc      string
+	media     model.MediaType
+	dir       model.Direction
+	codec     string
+	transport string
+	readings  []reading
+}
+
+var nan = math.NaN()
+
+// streamsOf gathers the RTP streams of a peer connection from its
+// snapshots, in the order they first appear.
+func streamsOf(pc *webrtc.PeerConnection, f webrtc.Features) []*rtpStream {
+	byKey := map[string]*rtpStream{}
+	var order []*rtpStream
+	transport := strings.ToUpper(f.SelectedPair.LocalProtocol)
+	if f.SelectedPair.LocalType == "relay" && transport != "" {
+		transport = "RELAY-" + transport
+	}
+	for _, snap := range pc.Snapshots {
+		for id, r := range snap.Reports {
+			dir, ok := direction(id, r)
+			if !ok {
+				continue
+			}
+			s := byKey[id]
+			if s == nil {
+				s = &rtpStream{key: id, dir: dir, transport: transport, ssrc: r.Text("ssrc")}
+				byKey[id] = s
+				order = append(order, s)
+			}
+			if s.media == "" {
+				s.media = mediaOf(r)
+			}
+			if s.codec == "" {
+				s.codec = codecOf(snap, r)
+			}
+			s.readings = append(s.readings, readingOf(snap, id, r, dir))
+		}
+	}
+	// A stream that never carried a packet (a receiver set up for a
+	// sender that never came) says nothing about the call.
+	kept := order[:0]
+	for _, s := range order {
+		slices.SortStableFunc(s.readings, func(a, b reading) int { return a.t.Compare(b.t) })
+		if s.media == "" {
+			s.media = model.MediaAudio
+		}
+		if slices.ContainsFunc(s.readings, func(x reading) bool { return x.packets > 0 }) {
+			kept = append(kept, s)
+		}
+	}
+	order = kept
+	// Reports of a map come in no order: streams are ordered by their
+	// first reading, then id.
+	slices.SortFunc(order, func(a, b *rtpStream) int {
+		return cmp.Or(a.readings[0].t.Compare(b.readings[0].t), strings.Compare(a.key, b.key))
+	})
+	return order
+}
+
+// direction tells whether a report is an RTP stream, and which way it
+// goes as the recording browser sees it.
+func direction(id string, r webrtc.Report) (model.Direction, bool) {
+	switch r.Type {
+	case "inbound-rtp":
+		return model.DirInbound, true
+	case "outbound-rtp":
+		return model.DirOutbound, true
+	case "ssrc":
+		switch {
+		case strings.HasSuffix(id, "_recv"):
+			return model.DirInbound, true
+		case strings.HasSuffix(id, "_send"):
+			return model.DirOutbound, true
+		}
+		if _, ok := r.Number("packetsReceived"); ok {
+			return model.DirInbound, true
+		}
+		if _, ok := r.Number("packetsSent"); ok {
+			return model.DirOutbound, true
+		}
+	}
+	return "", false
+}
+
+func mediaOf(r webrtc.Report) model.MediaType {
+	k := strings.ToLower(first(r.Text("kind"), r.Text("mediaType")))
+	switch {
+	case k == "video" && strings.Contains(strings.ToLower(r.Text("contentType")), "screenshare"):
+		return model.MediaScreenshare
+	case k == "video":
+		return model.MediaVideo
+	case k == "audio":
+		return model.MediaAudio
+	}
+	return ""
+}
+
+func codecOf(snap webrtc.Snapshot, r webrtc.Report) string {
+	if c, ok := snap.Reports[r.Text("codecId")]; ok {
+		return strings.TrimPrefix(strings.TrimPrefix(c.Text("mimeType"), "audio/"), "video/")
+	}
+	return r.Text("googCodecName")
+}
+
+// num reads the first of several fields a report has, scaled.
+func num(r webrtc.Report, scale float64, fields ...string) float64 {
+	for _, f := range fields {
+		if v, ok := r.Number(f); ok {
+			return v * scale
+		}
+	}
+	return nan
+}
+
+func readingOf(snap webrtc.Snapshot, id string, r webrtc.Report, dir model.Direction) reading {
+	t := r.Time
+	if t.IsZero() {
+		t = snap.Time
+	}
+	x := reading{t: t, rttMs: nan, jitterMs: nan, fps: nan, height: nan, freezeS: nan, concealed: nan, total: nan,
+		jbDelay: nan, jbCount: nan, lost: nan}
+	legacy := r.Type == "ssrc"
+	if dir == model.DirInbound {
+		x.packets = num(r, 1, "packetsReceived")
+		x.bytes = num(r, 1, "bytesReceived")
+		x.lost = num(r, 1, "packetsLost")
+		if legacy {
+			x.jitterMs = num(r, 1, "googJitterReceived")
+			x.fps = num(r, 1, "googFrameRateReceived", "googFrameRateDecoded")
+			x.height = num(r, 1, "googFrameHeightReceived")
+			x.jbDelay = nan
+		} else {
+			x.jitterMs = num(r, 1000, "jitter")
+			x.fps = num(r, 1, "framesPerSecond")
+			x.height = num(r, 1, "frameHeight")
+			x.freezeS = num(r, 1, "totalFreezesDuration")
+			x.concealed = num(r, 1, "concealedSamples")
+			x.total = num(r, 1, "totalSamplesReceived")
+			x.jbDelay = num(r, 1, "jitterBufferDelay")
+			x.jbCount = num(r, 1, "jitterBufferEmittedCount")
+		}
+		return x
+	}
+	x.packets = num(r, 1, "packetsSent")
+	x.bytes = num(r, 1, "bytesSent")
+	if legacy {
+		x.lost = num(r, 1, "packetsLost")
+		x.rttMs = num(r, 1, "googRtt")
+		x.fps = num(r, 1, "googFrameRateSent")
+		x.height = num(r, 1, "googFrameHeightSent")
+		return x
+	}
+	x.fps = num(r, 1, "framesPerSecond")
+	x.height = num(r, 1, "frameHeight")
+	x.limitation = r.Text("qualityLimitationReason")
+	remote, ok := snap.Reports[r.Text("remoteId")]
+	if !ok {
+		for _, o := range snap.Reports {
+			if o.Type == "remote-inbound-rtp" && o.Text("localId") == id {
+				remote, ok = o, true
+				break
+			}
+		}
+	}
+	if ok {
+		x.lost = num(remote, 1, "packetsLost")
+		x.jitterMs = num(remote, 1000, "jitter")
+		x.rttMs = num(remote, 1000, "roundTripTime")
+	}
+	return x
+}
+
+// Media-stats metric names, as the ACS web SDK spells its own.
+const (
+	mPackets    = "PacketsPerSecond"
+	mLost       = "PacketsLostPerSecond"
+	mJitter     = "JitterInMs"
+	mRTT        = "RttInMs"
+	mBitrate    = "Bitrate"
+	mFPS        = "FrameRate"
+	mHeight     = "FrameHeight"
+	mFreeze     = "FreezeDurationInMs"
+	mHealed     = "HealedRatio"
+	mJitterBuf  = "JitterBufferInMs"
+	bucketWidth = 10 * time.Second
+)
+
+// metricOrder lists the metrics in the order their samples are written.
+var metricOrder = []string{mPackets, mLost, mJitter, mRTT, mBitrate, mFPS, mHeight, mFreeze, mHealed, mJitterBuf}
+
+// acc sums a metric over a bucket, or a stream.
+type acc struct {
+	n, sum, min, max float64
+}
+
+func (a *acc) add(v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	if a.n == 0 || v < a.min {
+		a.min = v
+	}
+	if a.n == 0 || v > a.max {
+		a.max = v
+	}
+	a.n++
+	a.sum += v
+}
+
+func (a *acc) mean() *float64 {
+	if a.n == 0 {
+		return nil
+	}
+	v := a.sum / a.n
+	return &v
+}
+
+func (a *acc) maximum() *float64 {
+	if a.n == 0 {
+		return nil
+	}
+	v := a.max
+	return &v
+}
+
+// delta is b−a of a cumulative counter, or NaN when either is unknown or
+// the counter went back (a reset).
+func delta(a, b float64) float64 {
+	if math.IsNaN(a) || math.IsNaN(b) || b < a {
+		return nan
+	}
+	return b - a
+}
+
+// stream writes one RTP stream: its aggregates as a stream row and its
+// intervals as 10-second samples, and a client operation at each change of
+// an outbound video stream's quality limitation.
+func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
+	buckets := map[int64]map[string]*acc{}
+	whole := map[string]*acc{}
+	note := func(t time.Time, metric string, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		b := t.Truncate(bucketWidth).UnixNano()
+		if buckets[b] == nil {
+			buckets[b] = map[string]*acc{}
+		}
+		if buckets[b][metric] == nil {
+			buckets[b][metric] = &acc{}
+		}
+		buckets[b][metric].add(v)
+		if whole[metric] == nil {
+			whole[metric] = &acc{}
+		}
+		whole[metric].add(v)
+	}
+	var lossRates acc // per interval: lost ÷ (received + lost), or lost ÷ sent
+	var lostTotal, pktTotal, freezeTotal, concealTotal, samplesTotal, jbDelayTotal, jbCountTotal, seconds float64
+	limitation := ""
+	for i, x := range s.readings {
+		note(x.t, mJitter, x.jitterMs)
+		note(x.t, mRTT, x.rttMs)
+		if s.media != model.MediaAudio {
+			if x.fps > 0 {
+				note(x.t, mFPS, x.fps)
+			}
+			if x.height > 0 {
+				note(x.t, mHeight, x.height)
+			}
+		}
+		if s.dir == model.DirOutbound && x.limitation != "" && x.limitation != limitation {
+			if i > 0 || x.limitation != "none" {
+				if err := m.limitationChange(pc, s, x, limitation); err != nil {
+					return err
+				}
+			}
+			limitation = x.limitation
+		}
+		if i == 0 {
+			continue
+		}
+		p := s.readings[i-1]
+		dt := x.t.Sub(p.t).Seconds()
+		if dt <= 0 {
+			continue
+		}
+		seconds += dt
+		dp, dl := delta(p.packets, x.packets), x.lost-p.lost
+		if !math.IsNaN(dp) {
+			note(x.t, mPackets, dp/dt)
+			pktTotal += dp
+		}
+		if !math.IsNaN(dl) {
+			dl = max(dl, 0)
+			note(x.t, mLost, dl/dt)
+			lostTotal += dl
+			if !math.IsNaN(dp) {
+				den := dp
+				if s.dir == model.DirInbound {
+					den = dp + dl
+				}
+				if den > 0 {
+					lossRates.add(min(dl/den, 1))
+				}
+			}
+		}
+		if db := delta(p.bytes, x.bytes); !math.IsNaN(db) {
+			note(x.t, mBitrate, db*8/dt)
+		}
+		if s.dir == model.DirInbound {
+			if df := delta(p.freezeS, x.freezeS); !math.IsNaN(df) && s.media != model.MediaAudio {
+				note(x.t, mFreeze, df*1000)
+				freezeTotal += df * 1000
+			}
+			if dc, dn := delta(p.concealed, x.concealed), delta(p.total, x.total); !math.IsNaN(dc) && dn > 0 && s.media == model.MediaAudio {
+				note(x.t, mHealed, min(dc/dn, 1))
+				concealTotal += dc
+				samplesTotal += dn
+			}
+			if dd, dn := delta(p.jbDelay, x.jbDelay), delta(p.jbCount, x.jbCount); !math.IsNaN(dd) && dn > 0 {
+				note(x.t, mJitterBuf, dd/dn*1000)
+				jbDelayTotal += dd
+				jbCountTotal += dn
+			}
+		}
+	}
+	row := &model.StreamRow{ParticipantID: m.id.ParticipantID, RawParticipantID: m.id.ParticipantID,
+		Identifier: m.id.Label, EndpointType: model.EndpointVoIP, RawEndpointType: "Browser", MediaType: s.media,
+		RawMediaType: string(s.media), ACSStreamID: pc.ID + ":" + first(s.ssrc, s.key), Direction: s.dir,
+		TransportType: s.transport, Codec: s.codec, Version: m.version}
+	get := func(k string) *acc {
+		if a := whole[k]; a != nil {
+			return a
+		}
+		return &acc{}
+	}
+	row.JitterAvgMs, row.JitterMaxMs = get(mJitter).mean(), get(mJitter).maximum()
+	row.RoundTripTimeAvgMs, row.RoundTripTimeMaxMs = get(mRTT).mean(), get(mRTT).maximum()
+	den := pktTotal
+	if s.dir == model.DirInbound {
+		den += lostTotal
+	}
+	if den > 0 {
+		rate := min(lostTotal/den, 1)
+		row.PacketLossRateAvg = &rate
+		row.PacketLossRateMax = lossRates.maximum()
+	}
+	if jbCountTotal > 0 {
+		v := jbDelayTotal / jbCountTotal * 1000
+		row.JitterBufferAvgMs = &v
+	}
+	row.JitterBufferMaxMs = get(mJitterBuf).maximum()
+	if samplesTotal > 0 {
+		v := concealTotal / samplesTotal
+		row.HealedDataRatioAvg = &v
+		row.HealedDataRatioMax = get(mHealed).maximum()
+	}
+	if s.media != model.MediaAudio {
+		row.VideoFrameRateAvg = get(mFPS).mean()
+		if s.dir == model.DirInbound {
+			row.RecvResolutionHeight = get(mHeight).mean()
+			if seconds > 0 && whole[mFreeze] != nil {
+				v := freezeTotal / (seconds / 60)
+				row.RecvFreezeMsPerMin = &v
+			}
+		}
+		row.VideoBitRateAvg, row.VideoBitRateMax = get(mBitrate).mean(), get(mBitrate).maximum()
+	}
+	first, last := time.Time{}, time.Time{}
+	if n := len(s.readings); n > 0 {
+		first, last = s.readings[0].t, s.readings[n-1].t
+	}
+	raw := map[string]any{"pc": pc.ID, "report": s.key, "ssrc": s.ssrc, "mediaType": string(s.media),
+		"direction": string(s.dir), "codec": s.codec, "transport": s.transport, "first": first, "last": last,
+		"readings": len(s.readings), "packets": pktTotal, "lost": lostTotal}
+	if m.id.Seq > 0 {
+		raw["seq"] = m.id.Seq
+	}
+	if err := m.add(model.CatWebRTCStream, last, raw, func(r *model.Record) { r.Stream = row }); err != nil {
+		return err
+	}
+	return m.samples(pc, s, buckets)
+}
+
+// samples writes a stream's 10-second buckets as media-stats samples.
+func (m *mapper) samples(pc *webrtc.PeerConnection, s *rtpStream, buckets map[int64]map[string]*acc) error {
+	keys := make([]int64, 0, len(buckets))
+	for k := range buckets {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	width := bucketWidth.Seconds()
+	streamID := pc.ID + ":" + first(s.ssrc, s.key)
+	for _, k := range keys {
+		t := time.Unix(0, k).UTC()
+		for _, metric := range metricOrder {
+			a := buckets[k][metric]
+			if a == nil || a.n == 0 {
+				continue
+			}
+			count, sum, minV, maxV := a.n, a.sum, a.min, a.max
+			avg := sum / count
+			smp := &model.Sample{ParticipantID: m.id.ParticipantID, ClientInstanceID: m.id.Session,
+				MediaStreamID: streamID, MediaType: s.media, Direction: s.dir, Codec: s.codec, Metric: metric,
+				ClientTime: t, Count: &count, Sum: &sum, Average: &avg, Minimum: &minV, Maximum: &maxV,
+				IntervalSeconds: &width}
+			raw := map[string]any{"pc": pc.ID, "stream": streamID, "mediaType": string(s.media),
+				"direction": string(s.dir), "metric": metric, "time": t, "count": count, "average": avg,
+				"minimum": minV, "maximum": maxV}
+			if err := m.add(model.CatWebRTCStats, t, raw, func(r *model.Record) { r.Sample = smp }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// limitationChange records that an outbound video stream's encoder became
+// limited (by bandwidth, CPU or other) or was no longer.
+func (m *mapper) limitationChange(pc *webrtc.PeerConnection, s *rtpStream, x reading, was string) error {
+	streamID := pc.ID + ":" + first(s.ssrc, s.key)
+	op := &model.Operation{Name: "qualityLimitationChange", Type: "webrtc", OperationID: pc.ID,
+		ParticipantID: m.id.ParticipantID, ClientInstanceID: m.id.Session, ClientTime: x.t.UTC(),
+		ResultType: x.limitation, SDKVersion: m.browser, UserAgent: m.d.UserAgent,
+		Payload: pc.ID + " " + string(s.media) + " " + first(s.ssrc, s.key) + ": " + first(was, "none") + " → " + x.limitation}
+	raw := map[string]any{"event": "qualityLimitationChange", "pc": pc.ID, "stream": streamID, "time": x.t,
+		"from": was, "to": x.limitation}
+	return m.add(model.CatWebRTCEvent, x.t, raw, func(r *model.Record) { r.Operation = op })
+}
+
+// Browser names the browser and the operating system of a user agent:
+// "Chrome 99.0.4844.51" and "Windows 10".
+func Browser(ua string) (browser, os string) {
+	version := func(token string) string {
+		i := strings.Index(ua, token)
+		if i < 0 {
+			return ""
+		}
+		rest := ua[i+len(token):]
+		if j := strings.IndexAny(rest, " ;)"); j >= 0 {
+			rest = rest[:j]
+		}
+		return rest
+	}
+	switch {
+	case strings.Contains(ua, "Edg/"):
+		browser = "Edge " + version("Edg/")
+	case strings.Contains(ua, "OPR/"):
+		browser = "Opera " + version("OPR/")
+	case strings.Contains(ua, "Firefox/"):
+		browser = "Firefox " + version("Firefox/")
+	case strings.Contains(ua, "Chrome/"):
+		browser = "Chrome " + version("Chrome/")
+	case strings.Contains(ua, "Safari/") && strings.Contains(ua, "Version/"):
+		browser = "Safari " + version("Version/")
+	}
+	switch {
+	case strings.Contains(ua, "Windows NT 10.0"):
+		os = "Windows 10"
+	case strings.Contains(ua, "Windows NT"):
+		os = "Windows " + version("Windows NT ")
+	case strings.Contains(ua, "Android"):
+		os = "Android " + version("Android ")
+	case strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPad"):
+		os = "iOS " + strings.ReplaceAll(version("OS "), "_", ".")
+	case strings.Contains(ua, "Mac OS X"):
+		os = "macOS " + strings.ReplaceAll(version("Mac OS X "), "_", ".")
+	case strings.Contains(ua, "CrOS"):
+		os = "ChromeOS"
+	case strings.Contains(ua, "Linux"):
+		os = "Linux"
+	}
+	return strings.TrimSpace(browser), strings.TrimSpace(os)
+}
+

@@ -1,0 +1,94 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+
+	"calldiag/internal/ingest"
+	"calldiag/internal/ingest/webrtc"
+	"calldiag/internal/ingest/webrtcmap"
+)
+
+// sniffWebRTC looks at the start of a source, gzip or not, and tells
+// whether it is a WebRTC dump. The reader it returns reads the source from
+// its start, decompressed when it is a dump.
+func sniffWebRTC(r io.Reader) (io.Reader, bool, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, _ := br.Peek(2)
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		head, _ := br.Peek(8 << 10)
+		_, ok := webrtc.Detect(head)
+		return br, ok, nil
+	}
+	// A gzip source: look inside without losing what was peeked.
+	zr, err := gzip.NewReader(bytes.NewReader(peekAll(br)))
+	if err != nil {
+		return br, false, nil // not really gzip: the reader will say so
+	}
+	head := make([]byte, 8<<10)
+	n, _ := io.ReadFull(zr, head)
+	if _, ok := webrtc.Detect(head[:n]); !ok {
+		return br, false, nil
+	}
+	full, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, false, fmt.Errorf("gzip: %w", err)
+	}
+	return full, true, nil
+}
+
+// peekAll returns what the buffered reader holds (at least its first
+// bytes), without consuming it.
+func peekAll(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Size())
+	return b
+}
+
+// readWebRTC parses a WebRTC dump whole and sends its records, with the
+// lines or entries that could not be read as record errors.
+func (p *Pipeline) readWebRTC(ctx context.Context, src source, r io.Reader, send func(chunk) bool) bool {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return send(chunk{source: src.name, errs: []ingest.RecordError{{Source: src.name, Reason: "read: " + err.Error()}}})
+	}
+	d, lineErrs, err := webrtc.Parse(bytes.NewReader(data), src.name)
+	var errs []ingest.RecordError
+	for _, e := range lineErrs {
+		errs = append(errs, ingest.RecordError{Source: src.name, Line: e.Line, Field: e.Entry, Reason: e.Reason})
+	}
+	if err != nil {
+		errs = append(errs, ingest.RecordError{Source: src.name, Reason: err.Error()})
+		return send(chunk{source: src.name, errs: errs})
+	}
+	sum := sha256.Sum256(data)
+	opts := webrtcmap.Options{CallID: p.opts.WebRTC.CallID, ParticipantID: p.opts.WebRTC.ParticipantID,
+		Source: src.name, Digest: hex.EncodeToString(sum[:])}
+	id := webrtcmap.Resolve(d, opts)
+	recs, err := webrtcmap.Records(d, id, opts)
+	if err != nil {
+		errs = append(errs, ingest.RecordError{Source: src.name, Reason: err.Error()})
+		return send(chunk{source: src.name, errs: errs})
+	}
+	c := chunk{source: src.name, errs: errs}
+	for len(recs) > 0 {
+		n := min(len(recs), chunkSize)
+		c.records = recs[:n:n]
+		recs = recs[n:]
+		if !send(c) {
+			return false
+		}
+		c = chunk{source: src.name}
+	}
+	if len(c.errs) > 0 && !send(c) {
+		return false
+	}
+	p.log.Info("read source", "source", src.name, "format", string(d.Format), "call", id.CallID,
+		"participant", id.ParticipantID, "unreadable", len(lineErrs))
+	return ctx.Err() == nil
+}

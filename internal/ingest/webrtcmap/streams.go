@@ -505,4 +505,3 @@ func Browser(ua string) (browser, os string) {
 	}
 	return strings.TrimSpace(browser), strings.TrimSpace(os)
 }
-

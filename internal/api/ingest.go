@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"calldiag/internal/pipeline"
 )
 
 // postIngest accepts a body in any shape ingest reads (gzip allowed, either
-// as gzip bytes or with Content-Encoding: gzip). The body is read whole
+// as gzip bytes or with Content-Encoding: gzip), WebRTC dumps included,
+// whose call and participant ?callId= and ?participant= may name. The body is read whole
 // (bounded by MaxBodyBytes) before anything is stored, so an upload that is
 // too large stores nothing. The answer comes after the records are
 // committed: 200 when all were stored, 422 when some were rejected and the
@@ -43,8 +46,11 @@ func (h *Handler) postIngest(w http.ResponseWriter, r *http.Request) error {
 	if source == "" {
 		source = "upload"
 	}
-	// Content-Encoding: gzip bodies are gzip bytes, which ingest detects itself.
-	res, err := h.cfg.Pipeline.Ingest(r.Context(), bytes.NewReader(body), source)
+	// Content-Encoding: gzip bodies are gzip bytes, which ingest detects
+	// itself. A WebRTC dump's call and participant may be named.
+	q := r.URL.Query()
+	res, err := h.cfg.Pipeline.IngestDump(r.Context(), bytes.NewReader(body), source,
+		pipeline.WebRTCOptions{CallID: q.Get("callId"), ParticipantID: q.Get("participant")})
 	if err != nil {
 		return err
 	}

@@ -22,13 +22,15 @@ func (a *app) ingestCommand() *cobra.Command {
 	var rulesFile string
 	var follow bool
 	var poll, settle time.Duration
+	var wrtc pipeline.WebRTCOptions
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Ingest log files or folders (- for standard input) into the store",
 		Long: `Ingest ACS call logs in any shape: Storage archive blobs (PT1H.json, JSON
 lines), Event Hub payloads ({"records":[…]}), Log Analytics query results
-(JSON arrays) and CSV exports, any of them gzip-compressed. Folders are
-walked recursively; - reads standard input. Records already stored are
+(JSON arrays) and CSV exports, any of them gzip-compressed; and browser
+WebRTC telemetry: chrome://webrtc-internals dumps and rtcstats dumps. Folders
+are walked recursively; - reads standard input. Records already stored are
 skipped, so re-running an ingest, or ingesting a blob that grew, stores only
 what is new. The issues of every call that received records are detected
 again once the records are stored.
@@ -39,6 +41,12 @@ grows during its hour) are ingested as their lines complete, and a
 checkpoint per file is kept in the store, so a later --follow of the same
 folder goes on where this one stopped. This is what serve --source
 dir://PATH does inside the server.
+
+A WebRTC dump is one participant, the browser that recorded it, with an
+entry per peer connection. Its call id is --call-id, else the rtcstats
+conference id, else a hash of the file; its participant is --participant,
+else the dump's user or client id, else a hash. Dumps recorded by the other
+ends of a call join it when given the same --call-id.
 
 Exit status 3 means the ingest finished but some records were rejected; each
 is listed with its file, line, field and reason.`,
@@ -54,6 +62,9 @@ is listed with its file, line, field and reason.`,
 			if err != nil {
 				return err
 			}
+			if follow && (wrtc.CallID != "" || wrtc.ParticipantID != "") {
+				return &UsageError{Msg: "--call-id and --participant name one dump's call; they do not go with --follow"}
+			}
 			if follow {
 				return a.follow(ctx, args, poll, settle, maxRecord, rules, asJSON)
 			}
@@ -62,7 +73,8 @@ is listed with its file, line, field and reason.`,
 				return err
 			}
 			defer st.Close()
-			opts := pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log, Detector: st, Rules: detect.NewRuleSet(rules)}
+			opts := pipeline.Options{MaxRecordBytes: maxRecord, Logger: a.log, Detector: st, Rules: detect.NewRuleSet(rules),
+				WebRTC: wrtc}
 			if bar := a.progress(asJSON); bar != nil {
 				defer bar.Finish()
 				var done int
@@ -99,6 +111,8 @@ is listed with its file, line, field and reason.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	cmd.Flags().IntVar(&maxRecord, "max-record-bytes", 1<<20, "reject records larger than this")
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "detection rules file overriding the default thresholds")
+	cmd.Flags().StringVar(&wrtc.CallID, "call-id", "", "the call WebRTC dumps belong to (default: from the dump, or a hash of it)")
+	cmd.Flags().StringVar(&wrtc.ParticipantID, "participant", "", "the participant that recorded WebRTC dumps (default: from the dump, or a hash of it)")
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep following the folders given, ingesting what arrives, until interrupted")
 	cmd.Flags().DurationVar(&poll, "poll", time.Second, "with --follow: time between two looks at a folder")
 	cmd.Flags().DurationVar(&settle, "settle", 10*time.Second,

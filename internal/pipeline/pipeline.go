@@ -172,6 +172,19 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, name string) (Result
 	return p.IngestFrom(ctx, r, name, 1)
 }
 
+// IngestDump is Ingest for one upload whose WebRTC dumps belong to the
+// call and participant w names (empty fields: the pipeline's options).
+func (p *Pipeline) IngestDump(ctx context.Context, r io.Reader, name string, w WebRTCOptions) (Result, error) {
+	q := *p
+	if w.CallID != "" {
+		q.opts.WebRTC.CallID = w.CallID
+	}
+	if w.ParticipantID != "" {
+		q.opts.WebRTC.ParticipantID = w.ParticipantID
+	}
+	return q.Ingest(ctx, r, name)
+}
+
 // IngestFrom is Ingest for input that continues a stream read before:
 // its first line is line firstLine of the stream, as errors number it.
 func (p *Pipeline) IngestFrom(ctx context.Context, r io.Reader, name string, firstLine int) (Result, error) {

@@ -320,3 +320,27 @@ func TestCallFiltersOverHTTP(t *testing.T) {
 	status, body, _ := do(t, "GET", ts.URL+"/api/v1/calls?quality=Fine", "", nil)
 	wantError(t, status, body, http.StatusBadRequest, api.KindBadRequest)
 }
+
+// TestUploadWebRTCDump uploads a webrtc-internals dump naming its call and
+// participant; the dump of the other end joins the same call.
+func TestUploadWebRTCDump(t *testing.T) {
+	ts, _ := newTestServer(t, "", nil, 4)
+	dump, err := os.ReadFile("../ingest/webrtc/testdata/internals/current.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"alice", "bob"} {
+		status, body, _ := do(t, "POST", ts.URL+"/api/v1/ingest?source=dump.txt&callId=standup&participant="+who, "", dump)
+		var res pipeline.Result
+		if err := json.Unmarshal(body, &res); err != nil || status != 200 || res.Stored == 0 ||
+			len(res.Calls) != 1 || res.Calls[0] != "standup" {
+			t.Fatalf("upload as %s: %d %s", who, status, body)
+		}
+	}
+	status, body, _ := do(t, "GET", ts.URL+"/api/v1/calls/standup", "", nil)
+	var call model.Call
+	if json.Unmarshal(body, &call); status != 200 || len(call.Participants) != 2 || len(call.PeerConnections) < 2 ||
+		call.Participants[0].ID != "alice" || call.Participants[1].ID != "bob" {
+		t.Errorf("call: %d %s", status, body)
+	}
+}

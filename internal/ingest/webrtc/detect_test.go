@@ -14,7 +14,9 @@ func TestDetect(t *testing.T) {
 		{"rtcstats cut short", `["create","PC_0",{"iceSer`, FormatRTCStats, true},
 		{"webrtc-internals, recent", "{\n \"deviceMemory\": 8,\n \"getUserMedia\": [", FormatInternals, true},
 		{"webrtc-internals, old", `{"PeerConnections":{"1-1":{`, FormatInternals, true},
-		{"webrtc-internals without getUserMedia first", `{"UserAgent":"Mozilla/5.0"`, FormatInternals, true},
+		{"webrtc-internals without getUserMedia first", `{"UserAgent":"Mozilla/5.0", "PeerConnections" : {`, FormatInternals, true},
+		{"an ACS client operation with a user agent", `{"time":"2026-03-02T09:15:04Z","category":"CallClientOperations",` +
+			`"properties":{"UserAgent":"Mozilla/5.0","OperationName":"getUserMedia","PeerConnections":2}}`, "", false},
 		{"an ACS log record", `{"time":"2026-03-02T09:15:04Z","category":"CallSummary"}`, "", false},
 		{"a JSON array of records", `[{"time":"2026-03-02T09:15:04Z"}]`, "", false},
 		{"an array of numbers", `[1,2,3]`, "", false},

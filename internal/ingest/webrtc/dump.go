@@ -191,13 +191,32 @@ func Detect(head []byte) (Format, bool) {
 			return FormatRTCStats, true
 		}
 	case '{':
-		for _, key := range []string{`"PeerConnections"`, `"getUserMedia"`, `"UserAgent"`} {
-			if bytes.Contains(head, []byte(key)) {
-				return FormatInternals, true
-			}
+		// The dump's own keys, as keys: an ACS client operation may well
+		// carry a "UserAgent" field or name getUserMedia in a value.
+		if isKey(head, `"PeerConnections"`, '{') || isKey(head, `"getUserMedia"`, '[') {
+			return FormatInternals, true
 		}
 	}
 	return "", false
+}
+
+// isKey reports whether head has key followed by a colon and a value that
+// opens with open.
+func isKey(head []byte, key string, open byte) bool {
+	for rest := head; ; {
+		i := bytes.Index(rest, []byte(key))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(key):]
+		v := bytes.TrimLeft(rest, " \t\r\n")
+		if len(v) > 0 && v[0] == ':' {
+			v = bytes.TrimLeft(v[1:], " \t\r\n")
+			if len(v) > 0 && v[0] == open {
+				return true
+			}
+		}
+	}
 }
 
 // Parse reads a dump of either format, gzip-compressed or not (recent

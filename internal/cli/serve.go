@@ -138,7 +138,8 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 		})
 	}
 	token := a.io.Env("CALLDIAG_TOKEN")
-	ui, err := web.New(web.Config{Store: st, Rules: set, Logger: a.log, Token: token, Assistant: asst, Sources: sources.snapshots})
+	ui, err := web.New(web.Config{Store: st, Rules: set, Logger: a.log, Token: token, Assistant: asst, Sources: sources.snapshots,
+		Upload: pipelineUploader{p}, MaxUploadBytes: f.maxBody})
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,54 @@ type overviewPage struct {
 	Participants []participantView
 	Missing      []string
 	Resources    []resourceView
+	PeerConns    []peerConnView
+}
+
+// peerConnView is a WebRTC peer connection as the overview lists it.
+type peerConnView struct {
+	model.PeerConnection
+	State, Pair, Setup, RecvLost, SentLost, RTT, Lasted string
+	Failed                                              bool
+}
+
+func peerConnViews(pcs []model.PeerConnection) []peerConnView {
+	out := make([]peerConnView, 0, len(pcs))
+	ms := func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		if *p >= 1000 {
+			return fmt.Sprintf("%.1f s", *p/1000)
+		}
+		return fmt.Sprintf("%.0f ms", *p)
+	}
+	pct := func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f%%", *p)
+	}
+	for _, pc := range pcs {
+		v := peerConnView{PeerConnection: pc, Setup: ms(pc.SetupMs), RecvLost: pct(pc.ReceivedPacketsLostPct),
+			SentLost: pct(pc.SentPacketsLostPct), RTT: ms(pc.MeanRoundTripMs), Failed: pc.ConnectionFailed}
+		switch {
+		case pc.ConnectionFailed:
+			v.State = "failed"
+		case pc.Connected:
+			v.State = "connected"
+		default:
+			v.State = "never connected"
+		}
+		if pc.LocalCandidateType != "" || pc.RemoteCandidateType != "" {
+			v.Pair = strings.TrimSpace(fmt.Sprintf("%s %s ↔ %s %s", pc.LocalCandidateType, pc.LocalProtocol,
+				pc.RemoteCandidateType, pc.RemoteProtocol))
+		}
+		if !pc.Start.IsZero() && pc.End.After(pc.Start) {
+			v.Lasted = fmtDur(pc.End.Sub(pc.Start))
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 type resourceView struct{ ID, Name string }
@@ -84,7 +132,8 @@ func (h *Handler) callOverview(w http.ResponseWriter, r *http.Request) (string, 
 	if err != nil {
 		return "", nil, notFound(err, "call", id)
 	}
-	v := overviewPage{Layout: h.layout(r, "Call "+shortID(c.ID)), callHeader: newCallHeader(c, "overview"), Metrics: metricInfos(rules)}
+	v := overviewPage{Layout: h.layout(r, "Call "+shortID(c.ID)), callHeader: newCallHeader(c, "overview"), Metrics: metricInfos(rules),
+		PeerConns: peerConnViews(c.PeerConnections)}
 	v.Section = "search"
 	v.APILink = "/api/v1/calls/" + url.PathEscape(c.ID)
 	for _, res := range c.ResourceIDs {

@@ -36,6 +36,8 @@ type searchPage struct {
 	// matches.", "1,234 calls match." or "10,000+ calls match." when the
 	// store stopped counting.
 	Matches string
+	// Upload shows the upload form.
+	Upload bool
 }
 
 type option struct {
@@ -105,7 +107,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) (string, any, e
 		http.Redirect(w, r, "/calls/"+url.PathEscape(page.Calls[0].ID), http.StatusSeeOther)
 		return "", nil, nil
 	}
-	v := searchPage{Layout: h.layout(r, "Calls"), Form: form, Page: page, Matches: matchesText(page)}
+	v := searchPage{Layout: h.layout(r, "Calls"), Form: form, Page: page, Matches: matchesText(page), Upload: h.cfg.Upload != nil}
 	v.Section = "search"
 	v.Query = q.Q
 	api := url.Values{}

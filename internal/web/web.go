@@ -53,6 +53,11 @@ type Config struct {
 	// Sources lists the continuous sources the server follows, for the
 	// Sources page; nil means none.
 	Sources func() []source.Snapshot
+	// Upload ingests the files of the Search page's upload form; nil
+	// leaves the form out. MaxUploadBytes bounds one upload (default
+	// 256 MiB).
+	Upload         Uploader
+	MaxUploadBytes int64
 }
 
 // Handler serves the pages.
@@ -73,6 +78,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 256 << 20
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -98,6 +106,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /ask", h.page(h.ask))
 	mux.Handle("GET /kb", h.page(h.kbIndex))
 	mux.Handle("GET /sources", h.page(h.sources))
+	mux.Handle("POST /upload", h.page(h.upload))
 	mux.Handle("GET /kb/{id}", h.page(h.kbEntry))
 	mux.Handle("GET /login", h.page(h.loginForm))
 	mux.Handle("POST /login", h.page(h.login))

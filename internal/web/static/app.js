@@ -25,6 +25,29 @@
     el.addEventListener("keydown", function (e) { if (e.key === "Escape") hide(); });
   });
 
+  // Upload: files dropped anywhere on the upload box go in its form, which
+  // is sent at once (the call id and participant typed before count).
+  document.querySelectorAll("form.dropzone").forEach(function (form) {
+    var input = form.querySelector("input[type=file]");
+    var box = form.closest("details") || form;
+    ["dragenter", "dragover"].forEach(function (ev) {
+      box.addEventListener(ev, function (e) {
+        e.preventDefault();
+        if (box.tagName === "DETAILS") box.open = true;
+        form.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (ev) {
+      box.addEventListener(ev, function () { form.classList.remove("dragging"); });
+    });
+    box.addEventListener("drop", function (e) {
+      e.preventDefault();
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      input.files = e.dataTransfer.files;
+      form.requestSubmit();
+    });
+  });
+
   // Timeline: keyboard shortcuts for the zoom and pan links, and drag
   // across the lanes to zoom into that stretch of time.
   var keys = {};

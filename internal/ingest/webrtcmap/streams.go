@@ -34,6 +34,8 @@ type rtpStream struct {
 	codec     string
 	transport string
 	readings  []reading
+	// remote is the participant at the far end, when known.
+	remote string
 }
 
 var nan = math.NaN()
@@ -434,7 +436,7 @@ func (m *mapper) samples(pc *webrtc.PeerConnection, s *rtpStream, buckets map[in
 			count, sum, minV, maxV := a.n, a.sum, a.min, a.max
 			avg := sum / count
 			smp := &model.Sample{ParticipantID: m.id.ParticipantID, ClientInstanceID: m.id.Session,
-				MediaStreamID: streamID, MediaType: s.media, Direction: s.dir, Codec: s.codec, Metric: metric,
+				RemoteParticipantID: s.remote, MediaStreamID: streamID, MediaType: s.media, Direction: s.dir, Codec: s.codec, Metric: metric,
 				ClientTime: t, Count: &count, Sum: &sum, Average: &avg, Minimum: &minV, Maximum: &maxV,
 				IntervalSeconds: &width}
 			raw := map[string]any{"pc": pc.ID, "stream": streamID, "mediaType": string(s.media),

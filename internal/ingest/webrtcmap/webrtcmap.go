@@ -287,12 +287,32 @@ func (m *mapper) peer(pc *webrtc.PeerConnection) error {
 	}
 	f := pc.Features()
 	st := streamsOf(pc, f)
+	remote := remoteOf(pc)
 	for _, s := range st {
+		s.remote = remote
 		if err := m.stream(pc, s); err != nil {
 			return err
 		}
 	}
 	return m.summary(pc, f)
+}
+
+// remoteOf returns the participant at the far end of a peer connection,
+// when the collector was told it (its calldiag.peer line).
+func remoteOf(pc *webrtc.PeerConnection) string {
+	remote := ""
+	for _, e := range pc.Events {
+		if e.Name != "calldiag.peer" {
+			continue
+		}
+		var p struct {
+			RemoteParticipantID string `json:"remoteParticipantId"`
+		}
+		if json.Unmarshal([]byte(e.Value), &p) == nil && p.RemoteParticipantID != "" {
+			remote = p.RemoteParticipantID
+		}
+	}
+	return remote
 }
 
 // summary is the peer connection's summary record.

@@ -141,3 +141,51 @@ func TestRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectorBatch maps a batch as the browser collector sends it: the
+// identity line names the call, the participant, the session and the
+// batch, later batches supersede earlier rows, and the calldiag lines give
+// the far end of a connection and its running round trip.
+func TestCollectorBatch(t *testing.T) {
+	batch := `["identity",null,{"calldiag":1,"callId":"standup","participantId":"alice","userLabel":"Alice","sessionId":"s-1","sessionStart":1795773600000,"seq":4,"userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36"},1795773660000]
+["create","pc-1",{"iceServers":[]},1795773601000]
+["oniceconnectionstatechange","pc-1","connected",1795773602000]
+["calldiag.peer","pc-1",{"remoteParticipantId":"bob"},1795773660000]
+["calldiag.rtt","pc-1",{"sumMs":1200,"count":30},1795773660000]
+["getstats","pc-1",{"IT01A":{"type":"inbound-rtp","kind":"audio","ssrc":7,"packetsReceived":100,"packetsLost":0,"jitter":0.01,"timestamp":1795773650000}},1795773650000]
+["getstats","pc-1",{"IT01A":{"type":"inbound-rtp","kind":"audio","ssrc":7,"packetsReceived":600,"packetsLost":5,"jitter":0.02,"timestamp":1795773655000}},1795773655000]
+`
+	d, lineErrs, err := webrtc.Parse(strings.NewReader(batch), "collect")
+	if err != nil || len(lineErrs) != 0 {
+		t.Fatalf("Parse: %v %v", err, lineErrs)
+	}
+	id := Resolve(d, Options{})
+	if id.CallID != "standup" || id.ParticipantID != "alice" || id.Seq != 4 || id.Session != "s-1" {
+		t.Fatalf("identity %+v", id)
+	}
+	recs, err := Records(d, id, Options{Source: "collect"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples, rtts int
+	for _, r := range recs {
+		switch {
+		case r.Participant != nil:
+			if r.Participant.Version == nil || *r.Participant.Version != 4 || !r.Participant.StartTime.Equal(time.UnixMilli(1795773600000)) {
+				t.Errorf("participant %+v: want version 4 (a later batch supersedes it) and the session's start", r.Participant)
+			}
+		case r.Sample != nil:
+			samples++
+			if r.Sample.RemoteParticipantID != "bob" {
+				t.Errorf("sample %+v: want the far end bob", r.Sample)
+			}
+		case r.PeerConn != nil:
+			if m := r.PeerConn.MeanRoundTripMs; m != nil && *m == 40 {
+				rtts++
+			}
+		}
+	}
+	if samples == 0 || rtts != 1 {
+		t.Errorf("%d samples, %d summaries with the collector's mean round trip (40 ms)", samples, rtts)
+	}
+}

@@ -414,36 +414,103 @@ func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
 	if err := m.add(model.CatWebRTCStream, last, raw, func(r *model.Record) { r.Stream = row }); err != nil {
 		return err
 	}
-	return m.samples(pc, s, buckets)
+	m.collect(s, buckets)
+	return nil
 }
 
-// samples writes a stream's 10-second buckets as media-stats samples.
-func (m *mapper) samples(pc *webrtc.PeerConnection, s *rtpStream, buckets map[int64]map[string]*acc) error {
-	keys := make([]int64, 0, len(buckets))
-	for k := range buckets {
+// seriesKey groups the streams whose samples make one series: a
+// participant's streams of one media type and direction (towards one far
+// end, when known), whichever peer connection or simulcast layer carries
+// them, as a media-stats series of ACS does.
+type seriesKey struct {
+	media  model.MediaType
+	dir    model.Direction
+	remote string
+}
+
+// collect keeps a stream's 10-second buckets for its series, written by
+// samples once every stream is in.
+func (m *mapper) collect(s *rtpStream, buckets map[int64]map[string]*acc) {
+	if m.series == nil {
+		m.series = map[seriesKey]map[int64]map[string][]*acc{}
+	}
+	k := seriesKey{s.media, s.dir, s.remote}
+	if m.series[k] == nil {
+		m.series[k] = map[int64]map[string][]*acc{}
+	}
+	for b, metrics := range buckets {
+		if m.series[k][b] == nil {
+			m.series[k][b] = map[string][]*acc{}
+		}
+		for metric, a := range metrics {
+			m.series[k][b][metric] = append(m.series[k][b][metric], a)
+		}
+	}
+}
+
+// combine is one bucket's value of a series from its streams' values:
+// rates add up (so the derived loss rate is the share of all packets
+// lost), anything else takes the worst or best stream as detection reads
+// it: the highest jitter, round trip, freeze and concealment, and the
+// highest frame rate and height (the top simulcast layer).
+func combine(metric string, as []*acc) (avg, lo, hi, n float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i, a := range as {
+		mean := a.sum / a.n
+		n += a.n
+		lo, hi = min(lo, a.min), max(hi, a.max)
+		switch metric {
+		case mPackets, mLost, mBitrate:
+			avg += mean
+		default:
+			if i == 0 || mean > avg {
+				avg = mean
+			}
+		}
+	}
+	return avg, lo, hi, n
+}
+
+// samples writes the series as media-stats samples, one per metric and
+// bucket.
+func (m *mapper) samples() error {
+	keys := make([]seriesKey, 0, len(m.series))
+	for k := range m.series {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, func(a, b seriesKey) int {
+		return cmp.Or(strings.Compare(string(a.media), string(b.media)), strings.Compare(string(a.dir), string(b.dir)),
+			strings.Compare(a.remote, b.remote))
+	})
 	width := bucketWidth.Seconds()
-	streamID := pc.ID + ":" + first(s.ssrc, s.key)
 	for _, k := range keys {
-		t := time.Unix(0, k).UTC()
-		for _, metric := range metricOrder {
-			a := buckets[k][metric]
-			if a == nil || a.n == 0 {
-				continue
-			}
-			count, sum, minV, maxV := a.n, a.sum, a.min, a.max
-			avg := sum / count
-			smp := &model.Sample{ParticipantID: m.id.ParticipantID, ClientInstanceID: m.id.Session,
-				RemoteParticipantID: s.remote, MediaStreamID: streamID, MediaType: s.media, Direction: s.dir, Codec: s.codec, Metric: metric,
-				ClientTime: t, Count: &count, Sum: &sum, Average: &avg, Minimum: &minV, Maximum: &maxV,
-				IntervalSeconds: &width}
-			raw := map[string]any{"pc": pc.ID, "stream": streamID, "mediaType": string(s.media),
-				"direction": string(s.dir), "metric": metric, "time": t, "count": count, "average": avg,
-				"minimum": minV, "maximum": maxV}
-			if err := m.add(model.CatWebRTCStats, t, raw, func(r *model.Record) { r.Sample = smp }); err != nil {
-				return err
+		buckets := make([]int64, 0, len(m.series[k]))
+		for b := range m.series[k] {
+			buckets = append(buckets, b)
+		}
+		slices.Sort(buckets)
+		stream := string(k.media) + "-" + string(k.dir)
+		for _, b := range buckets {
+			t := time.Unix(0, b).UTC()
+			for _, metric := range metricOrder {
+				as := m.series[k][b][metric]
+				if len(as) == 0 {
+					continue
+				}
+				avg, lo, hi, count := combine(metric, as)
+				sum := avg * count
+				smp := &model.Sample{ParticipantID: m.id.ParticipantID, ClientInstanceID: m.id.Session,
+					RemoteParticipantID: k.remote, MediaStreamID: stream, MediaType: k.media, Direction: k.dir,
+					Metric: metric, ClientTime: t, Count: &count, Sum: &sum, Average: &avg, Minimum: &lo, Maximum: &hi,
+					IntervalSeconds: &width}
+				raw := map[string]any{"stream": stream, "remote": k.remote, "metric": metric, "time": t,
+					"streams": len(as), "count": count, "average": avg, "minimum": lo, "maximum": hi}
+				if m.id.Seq > 0 {
+					raw["seq"] = m.id.Seq
+				}
+				if err := m.add(model.CatWebRTCStats, t, raw, func(r *model.Record) { r.Sample = smp }); err != nil {
+					return err
+				}
 			}
 		}
 	}

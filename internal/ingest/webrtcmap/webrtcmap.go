@@ -102,6 +102,9 @@ func Records(d *webrtc.Dump, id Identity, opts Options) ([]model.Record, error) 
 			return nil, err
 		}
 	}
+	if err := m.samples(); err != nil {
+		return nil, err
+	}
 	return m.out, nil
 }
 
@@ -112,6 +115,8 @@ type mapper struct {
 	browser, os string
 	version     *int
 	out         []model.Record
+	// series holds the streams' 10-second buckets by series.
+	series map[seriesKey]map[int64]map[string][]*acc
 }
 
 // add appends a record whose raw form is raw (marshalled to JSON) and

@@ -86,6 +86,13 @@ type run struct {
 	connUFDs  map[string][]*model.TimelineEvent
 	// quality holds the network-quality UFD intervals, built on first use.
 	quality map[string]map[string][]span
+	// pcs are the WebRTC peer connections with their events, built on
+	// first use; pcCount counts, per participant, the connections that
+	// tried to reach a far end, and unseen the least number of others
+	// they reached that sent no telemetry.
+	pcs             []*peerConn
+	pcsBuilt        bool
+	pcCount, unseen map[string]int
 }
 
 // Run detects the issues of one call. In order: the per-stream rules on
@@ -109,11 +116,13 @@ func Run(in Input, rules Rules) Result {
 	d.series()
 	d.aggregates()
 	d.reliability()
+	d.webrtc()
 	d.ufds()
 	d.outageFreezes()
 	d.foldOperations()
 	res.Rating, res.RatingScore = d.surveys()
 	res.Completeness = d.completeness()
+	d.browserSources()
 	out := d.issues[:0]
 	for _, is := range d.issues {
 		if rules.enabled(is.Kind) {

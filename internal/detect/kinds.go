@@ -44,6 +44,13 @@ const (
 	KindRejoined               = "rejoined"
 	KindPoorRating             = "poor-rating"
 	KindMissingTelemetry       = "missing-telemetry"
+
+	// Kinds only browser WebRTC telemetry raises.
+	KindICEFailed          = "ice-failed"
+	KindRelayUsed          = "relay-used"
+	KindQualityLimited     = "quality-limited"
+	KindSlowSetup          = "slow-connection-setup"
+	KindGetUserMediaFailed = "getusermedia-failed"
 )
 
 // kindInfo is what every issue of one kind shares.
@@ -135,6 +142,16 @@ func info(kind string) kindInfo {
 		return kindInfo{model.CategoryFeedback, w, "The participant rated the call poorly; compare with the other issues of the call.", []string{model.KindSurvey}}
 	case KindMissingTelemetry:
 		return kindInfo{model.CategoryData, i, "Some telemetry is missing, so the absence of issues here proves less; make sure every client and resource sends its logs.", nil}
+	case KindICEFailed:
+		return kindInfo{n, c, "No network path to the far end worked; configure a TURN server reachable over UDP and over TCP/TLS 443, check its credentials, and allow UDP to it in the firewall.", evOps}
+	case KindRelayUsed:
+		return kindInfo{n, i, "Media went through a TURN relay, which adds delay and relay traffic; it usually means UDP between the two ends is blocked, so allow it if a direct path is wanted.", evOps}
+	case KindQualityLimited:
+		return kindInfo{v, w, "The browser lowered its outgoing video to fit the upstream bandwidth or the CPU; improve the uplink or close heavy applications, or send a lower resolution.", []string{model.KindOperation, model.KindMetric}}
+	case KindSlowSetup:
+		return kindInfo{model.CategoryReliability, w, "The connection took long to come up; look at whether ICE checks or the offer/answer exchange took the time, and offer a reachable TURN server so ICE need not wait for failing candidates.", evOps}
+	case KindGetUserMediaFailed:
+		return kindInfo{d, w, "The browser could not open the camera or microphone; see the error in the evidence for its fix.", evOps}
 	}
 	return kindInfo{model.CategoryData, w, "", nil}
 }
@@ -148,7 +165,8 @@ func allKinds() []string {
 		KindMicBusy, KindNoSpeaker, KindSpeakerMutedOrZero, KindSpeakerBusy, KindSpeakerNotFunctioning,
 		KindCameraStartFailed, KindCameraStartTimedOut, KindCameraPermissionDenied, KindCameraStopped,
 		KindCameraFreeze, KindSharePermissionDenied, KindCapturerFailed, KindCallSetupFailed,
-		KindDropped, KindOperationFailed, KindRejoined, KindPoorRating, KindMissingTelemetry}
+		KindDropped, KindOperationFailed, KindRejoined, KindPoorRating, KindMissingTelemetry,
+		KindICEFailed, KindRelayUsed, KindQualityLimited, KindSlowSetup, KindGetUserMediaFailed}
 }
 
 // Kinds returns every issue kind detection can produce.
@@ -232,21 +250,21 @@ func guide(kind string) string {
 	switch kind {
 	case KindPoorStream, KindNetworkSendQuality, KindNetworkReceiveQuality:
 		return "guide-poor-network"
-	case KindMediaOverTCP, KindRelaysUnreachable, KindNoMediaFlow:
+	case KindMediaOverTCP, KindRelaysUnreachable, KindNoMediaFlow, KindICEFailed, KindRelayUsed:
 		return "guide-turn-and-firewall"
 	case KindPoorAudioConcealment, KindSpeakerMutedOrZero, KindNoSpeaker, KindSpeakerBusy, KindSpeakerNotFunctioning:
 		return "guide-cant-hear-others"
 	case KindSpeakingWhileMuted, KindMicNotFunctioning, KindMicMutedUnexpectedly, KindNoMicrophone, KindMicBusy:
 		return "guide-others-cant-hear-me"
-	case KindMicPermissionDenied, KindCameraPermissionDenied:
+	case KindMicPermissionDenied, KindCameraPermissionDenied, KindGetUserMediaFailed:
 		return "guide-device-permissions"
-	case KindPoorVideo:
+	case KindPoorVideo, KindQualityLimited:
 		return "guide-choppy-or-frozen-video"
 	case KindCameraStartFailed, KindCameraStartTimedOut, KindCameraStopped, KindCameraFreeze:
 		return "guide-others-cant-see-me"
 	case KindPoorScreenshare, KindSharePermissionDenied, KindCapturerFailed:
 		return "guide-screen-share-fails"
-	case KindCallSetupFailed, KindNoNetwork:
+	case KindCallSetupFailed, KindNoNetwork, KindSlowSetup:
 		return "guide-call-wont-connect"
 	case KindDropped, KindRejoined, KindNetworkReconnect:
 		return "guide-call-dropped"

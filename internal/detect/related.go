@@ -10,10 +10,10 @@ import (
 // the drop or rejoin it led to last.
 func storyRank(kind string) int {
 	switch kind {
-	case KindNetworkReconnect, KindNoNetwork, KindRelaysUnreachable:
+	case KindNetworkReconnect, KindNoNetwork, KindRelaysUnreachable, KindICEFailed:
 		return 0
 	case KindNetworkSendQuality, KindNetworkReceiveQuality, KindPoorStream, KindPoorAudioConcealment,
-		KindPoorVideo, KindPoorScreenshare, KindMediaOverTCP, KindNoMediaFlow:
+		KindPoorVideo, KindPoorScreenshare, KindMediaOverTCP, KindNoMediaFlow, KindQualityLimited:
 		return 1
 	case KindDropped, KindCallSetupFailed, KindRejoined:
 		return 3
@@ -43,7 +43,7 @@ func (d *run) relate() {
 	for i := range d.issues {
 		is := &d.issues[i]
 		switch is.Kind {
-		case KindMissingTelemetry, KindPoorRating, KindSpeakingWhileMuted, KindOperationFailed:
+		case KindMissingTelemetry, KindPoorRating, KindSpeakingWhileMuted, KindOperationFailed, KindRelayUsed:
 			continue
 		}
 		if is.ParticipantID == "" {

@@ -25,6 +25,14 @@ func succeeded(result string) bool {
 	return false
 }
 
+// explainedElsewhere reports whether an operation's result is judged by a
+// rule of its own: a browser's media requests (permission and device
+// kinds, getusermedia-failed) and an encoder's quality limitation changes,
+// whose result is the new limitation, not a failure.
+func explainedElsewhere(name string) bool {
+	return isMediaRequest(name) || strings.EqualFold(name, "qualityLimitationChange")
+}
+
 // isJoin reports whether an operation starts a leg.
 func isJoin(name string) bool {
 	return strings.EqualFold(name, "Join") || strings.EqualFold(name, "EnterCall")
@@ -53,7 +61,7 @@ func (d *run) reliability() {
 	failedOps := map[string][]*model.TimelineEvent{}
 	for i := range d.in.Events {
 		e := &d.in.Events[i]
-		if e.Kind == model.KindOperation && !succeeded(e.Result) {
+		if e.Kind == model.KindOperation && !succeeded(e.Result) && !explainedElsewhere(e.Name) {
 			failedOps[e.ParticipantID] = append(failedOps[e.ParticipantID], e)
 		}
 	}

@@ -58,6 +58,23 @@ type Rules struct {
 	// PadSeconds widens each issue's timeline filter on both sides.
 	PadSeconds float64
 
+	// WebRTC peer connections (browser telemetry).
+	// ConnectTimeoutSeconds: a peer connection that started ICE checks,
+	// never connected and was not closed has failed once its checks went
+	// on this long.
+	ConnectTimeoutSeconds float64
+	// ConnectSetupMaxSeconds: a connection whose first connect took longer
+	// than this from its creation was slow to set up.
+	ConnectSetupMaxSeconds float64
+	// NoMediaSeconds: a connected peer connection is judged for media flow
+	// once it stayed connected this long.
+	NoMediaSeconds float64
+	// QualityLimitedShare and QualityLimitedSeconds: an outgoing video
+	// stream whose encoder was limited by bandwidth or CPU for at least
+	// this share of its life, or this many seconds, was quality-limited.
+	QualityLimitedShare   float64
+	QualityLimitedSeconds float64
+
 	// Disabled lists kinds that are switched off.
 	Disabled []string
 }
@@ -78,6 +95,7 @@ const (
 	srcKQL        = "ACS Call Diagnostics query (quality-thresholds.md section 3)"
 	srcLocal      = "calldiag default"
 	srcSeriesRule = "calldiag default, applying the ACS stream threshold to each sample"
+	srcICE        = "calldiag default, about the time browsers give ICE checks before they report failed"
 )
 
 func fields() []field {
@@ -109,6 +127,11 @@ func fields() []field {
 		{"attribution.share", "share of receivers (or senders) that must see poor media to blame one side", srcLocal, func(r *Rules) *float64 { return &r.AttributionShare }, 0, 1},
 		{"related.gap_s", "issues of one endpoint this close (s) belong to one story", srcLocal, func(r *Rules) *float64 { return &r.RelatedGapSeconds }, 0, inf},
 		{"timeline.pad_s", "seconds added on each side of an issue's timeline filter", srcLocal, func(r *Rules) *float64 { return &r.PadSeconds }, 0, inf},
+		{"webrtc.connect_timeout_s", "a WebRTC connection that began ICE checks and neither connected nor closed within this (s) failed", srcICE, func(r *Rules) *float64 { return &r.ConnectTimeoutSeconds }, 1, inf},
+		{"webrtc.setup.max_s", "a WebRTC connection taking longer than this (s) from creation to connected was slow to set up", srcLocal, func(r *Rules) *float64 { return &r.ConnectSetupMaxSeconds }, 0, inf},
+		{"webrtc.no_media.min_s", "a WebRTC connection connected this long (s) without RTP in a direction it negotiated carried no media", srcLocal, func(r *Rules) *float64 { return &r.NoMediaSeconds }, 0, inf},
+		{"webrtc.quality_limited.share", "outgoing video limited by bandwidth or CPU for at least this share of the stream's life is quality-limited", srcLocal, func(r *Rules) *float64 { return &r.QualityLimitedShare }, 0, 1},
+		{"webrtc.quality_limited.min_s", "outgoing video limited by bandwidth or CPU for at least this many seconds in all is quality-limited, whatever the share", srcLocal, func(r *Rules) *float64 { return &r.QualityLimitedSeconds }, 0, inf},
 	}
 }
 
@@ -145,6 +168,12 @@ func DefaultRules() Rules {
 		AttributionShare:  0.5,
 		RelatedGapSeconds: 60,
 		PadSeconds:        10,
+
+		ConnectTimeoutSeconds:  30,
+		ConnectSetupMaxSeconds: 5,
+		NoMediaSeconds:         10,
+		QualityLimitedShare:    0.2,
+		QualityLimitedSeconds:  30,
 	}
 }
 
@@ -265,7 +294,7 @@ func (r Rules) Format() string {
 // Version names the detection logic. Change it whenever a change to this
 // package can change the issues found for the same input, so that stored
 // detections made by an older build are recognised and made again.
-const Version = "2026-11-27.1"
+const Version = "2026-11-27.2"
 
 // Fingerprint identifies the detection a set of rules gives with this
 // build: equal fingerprints mean equal results for equal input.

@@ -152,6 +152,53 @@ func lossSeries(dst, lost, packets []model.Point) []model.Point {
 	return out
 }
 
+// pooledLossSeries is lossSeries for a series that holds several RTP
+// streams (a browser's streams of one media and direction, whose samples
+// name no far end): it has one sample per stream at each time, and the
+// lost and received samples of one stream cannot be told from the
+// others', so the samples of one time are summed before the rate is taken.
+func pooledLossSeries(dst, lost, packets []model.Point) []model.Point {
+	out := dst[:0]
+	i, j := 0, 0
+	for i < len(lost) {
+		t, l := lost[i].Time, lost[i].Value
+		for i++; i < len(lost) && !lost[i].Time.After(t); i++ {
+			l += lost[i].Value
+		}
+		for j < len(packets) && packets[j].Time.Before(t) {
+			j++
+		}
+		if j == len(packets) || packets[j].Time.After(t) {
+			continue
+		}
+		p := packets[j].Value
+		for k := j + 1; k < len(packets) && !packets[k].Time.After(t); k++ {
+			p += packets[k].Value
+		}
+		v := 0.0
+		if total := p + l; total > 0 {
+			v = l / total
+		}
+		out = append(out, model.Point{Time: t, Value: v})
+	}
+	return out
+}
+
+// worstPerTime keeps, of several samples of one time in a series that
+// holds several RTP streams, the highest: the worst of the streams at that
+// time.
+func worstPerTime(dst, pts []model.Point) []model.Point {
+	out := dst[:0]
+	for _, p := range pts {
+		if n := len(out); n > 0 && !p.Time.After(out[n-1].Time) {
+			out[n-1].Value = max(out[n-1].Value, p.Value)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // episodes finds the threshold intervals of every stream's series and
 // merges overlapping intervals of one stream into one episode.
 func (d *run) episodes() []*episode {
@@ -192,10 +239,16 @@ func (d *run) episodes() []*episode {
 					Text: fmt.Sprintf("mean over %d samples, peak %g", iv[1]-iv[0]+1, round3(peak))}})
 			}
 		}
-		look(metricJitter, m[metricJitter], r.SeriesJitterMs, r.SeriesJitterReleaseMs)
-		look(metricRTT, m[metricRTT], r.SeriesRTTMs, r.SeriesRTTReleaseMs)
+		jitter, rtt, loss := m[metricJitter], m[metricRTT], lossSeries
+		if d.browser(k.pid) {
+			// A browser's series hold all its streams of one media and
+			// direction.
+			jitter, rtt, loss = worstPerTime(nil, jitter), worstPerTime(nil, rtt), pooledLossSeries
+		}
+		look(metricJitter, jitter, r.SeriesJitterMs, r.SeriesJitterReleaseMs)
+		look(metricRTT, rtt, r.SeriesRTTMs, r.SeriesRTTReleaseMs)
 		if lost, pk := m[metricLost], m[metricPackets]; lost != nil && pk != nil {
-			scratch = lossSeries(scratch, lost, pk)
+			scratch = loss(scratch, lost, pk)
 			look(metricLoss, scratch, r.SeriesLoss, r.SeriesLossRelease)
 		}
 		slices.SortFunc(hits, func(a, b hit) int { return a.span.from.Compare(b.span.from) })
@@ -216,7 +269,10 @@ func (d *run) episodes() []*episode {
 
 // covered reports whether participant pid has series for the metrics
 // behind an aggregate poor-stream issue on media and dir, so that the
-// series' intervals supersede the whole-call aggregate.
+// series' intervals supersede the whole-call aggregate. A browser's series
+// supersede only when they are long enough to open an interval: its
+// aggregates come from the same statistics, and a dump a few seconds long
+// has a sample or two, too few to judge.
 func (d *run) covered(pid string, media model.MediaType, dir model.Direction) bool {
 	for i := range d.in.Series {
 		s := &d.in.Series[i]
@@ -227,9 +283,23 @@ func (d *run) covered(pid string, media model.MediaType, dir model.Direction) bo
 		if ref.media == media && ref.dir == dir {
 			switch s.Metric {
 			case metricJitter, metricRTT, metricLost:
+				if d.browser(pid) && distinctTimes(s.Points) < max(1, int(d.rules.EnterPoints)) {
+					continue
+				}
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// distinctTimes counts the sample times of a series.
+func distinctTimes(pts []model.Point) int {
+	n := 0
+	for i := range pts {
+		if i == 0 || !pts[i].Time.Equal(pts[i-1].Time) {
+			n++
+		}
+	}
+	return n
 }

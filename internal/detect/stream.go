@@ -127,7 +127,9 @@ func (d *run) streams(mos map[string]float64) string {
 				is.Culprit = streamCulprit(s, pid)
 				d.addAgg(is, s)
 			}
-			if strings.EqualFold(s.TransportType, "tcp") {
+			// A browser's transport is judged per peer connection (see
+			// transport), not once per stream.
+			if strings.EqualFold(s.TransportType, "tcp") && !d.browser(pid) {
 				is := base
 				is.Kind, is.Rule = KindMediaOverTCP, "stream.transport"
 				is.Evidence = []model.Evidence{{Metric: "TransportType", Text: s.TransportType, Op: "=", Source: srcDiagnostics, RecordIDs: recordIDs(s.RecordID)}}
@@ -248,6 +250,17 @@ func mosFrom(rttMs, jitterMs, loss float64) float64 {
 func (d *run) addAgg(is model.Issue, s *model.Stream) {
 	added := d.add(is)
 	d.aggs[added.ID] = streamRef{pid: added.ParticipantID, stream: s.StreamID, media: s.MediaType, dir: s.Direction}
+}
+
+// browser reports whether the participant's telemetry came from a browser
+// with WebRTC peer connections.
+func (d *run) browser(pid string) bool {
+	for _, p := range d.peerConns() {
+		if p.pc.ParticipantID == pid {
+			return true
+		}
+	}
+	return false
 }
 
 // muted reports whether the participant muted its microphone during the

@@ -3,7 +3,9 @@ package detect
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"calldiag/internal/model"
@@ -13,7 +15,8 @@ import (
 // participant, and raises missing-telemetry (info) for what is absent:
 // no diagnostics at all, a participant reported only by another
 // resource, a participant without media stats while others have them,
-// and gaps inside a participant's series.
+// gaps inside a participant's series, and the far ends of WebRTC peer
+// connections that sent no telemetry (a one-sided call).
 func (d *run) completeness() Completeness {
 	c := Completeness{MediaStats: len(d.in.Series) > 0, Surveys: len(d.in.Call.Surveys)}
 	index := map[string]int{}
@@ -63,6 +66,14 @@ func (d *run) completeness() Completeness {
 			}
 		}
 	}
+	for _, pid := range slices.Sorted(maps.Keys(d.pcCount)) {
+		e := entry(pid)
+		e.PeerConnections, e.UnseenPeers = d.pcCount[pid], d.unseen[pid]
+		if e.UnseenPeers > 0 {
+			c.OneSided = true
+			c.UnseenPeers = max(c.UnseenPeers, e.UnseenPeers)
+		}
+	}
 	call := d.in.Call
 	if !c.Diagnostics {
 		d.add(model.Issue{Kind: KindMissingTelemetry, StreamID: "diagnostics", Start: call.StartTime, End: call.EndTime,
@@ -85,6 +96,17 @@ func (d *run) completeness() Completeness {
 				Summary:  "this participant sent no media stats while others did, so its quality over time is unknown",
 				Evidence: []model.Evidence{{Metric: "media-stats series", Value: ptr(0.0), Source: srcSeries}},
 				Rule:     "telemetry.media_stats"})
+		}
+		if e.UnseenPeers > 0 {
+			ids, recs := d.peerIDs(e.ParticipantID)
+			d.add(model.Issue{Kind: KindMissingTelemetry, ParticipantID: e.ParticipantID, StreamID: "peers", Start: start, End: end,
+				Summary: fmt.Sprintf("only this browser sent telemetry, but its %d peer connection(s) reached out to other participants "+
+					"(or a media server) that sent none: how they heard and saw the call is known only from the reports this browser got back",
+					e.PeerConnections),
+				Evidence: []model.Evidence{{Metric: "participants with telemetry", Value: ptr(float64(len(call.Participants))), Op: "<",
+					Threshold: ptr(float64(len(call.Participants) + e.UnseenPeers)), Text: "peer connections: " + strings.Join(ids, ", "),
+					Source: srcPeerConnection, RecordIDs: recs}},
+				Rule: "telemetry.one_sided"})
 		}
 		if g := gaps[e.ParticipantID]; len(g) > 0 {
 			slices.SortFunc(g, func(a, b gap) int { return cmp.Compare(b.to.Sub(b.from), a.to.Sub(a.from)) })

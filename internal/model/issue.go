@@ -125,6 +125,14 @@ type Completeness struct {
 	MediaStats   bool                      `json:"mediaStats"`
 	Surveys      int                       `json:"surveys"`
 	Participants []ParticipantCompleteness `json:"participants"`
+	// OneSided is true when the call's WebRTC peer connections imply more
+	// participants than sent telemetry (one browser's dump of a two-party
+	// call): what the unseen participants sent and received is known only
+	// from the reports the seen side got back.
+	OneSided bool `json:"oneSided,omitempty"`
+	// UnseenPeers is the least number of participants the peer
+	// connections imply beyond those with telemetry.
+	UnseenPeers int `json:"unseenPeers,omitempty"`
 }
 
 // ParticipantCompleteness is the telemetry one participant leg has.
@@ -142,4 +150,10 @@ type ParticipantCompleteness struct {
 	OtherResource bool `json:"otherResource"`
 	// SeriesGaps counts gaps in the leg's media-stats series.
 	SeriesGaps int `json:"seriesGaps"`
+	// PeerConnections counts the leg's WebRTC peer connections that tried
+	// to reach a far end (loopback pairs within the browser left out).
+	PeerConnections int `json:"peerConnections,omitempty"`
+	// UnseenPeers is the least number of other participants (or media
+	// servers) those connections reached that sent no telemetry.
+	UnseenPeers int `json:"unseenPeers,omitempty"`
 }

@@ -149,6 +149,11 @@ func (h *Handler) callOverview(w http.ResponseWriter, r *http.Request) (string, 
 		if c.Completeness.Surveys == 0 {
 			v.Missing = append(v.Missing, "no end-of-call survey")
 		}
+		if c.Completeness.OneSided {
+			v.Missing = append(v.Missing, fmt.Sprintf("one-sided data: at least %d participant%s reached by these peer connections sent no telemetry, "+
+				"so what they sent and received is known only from what this side measured", c.Completeness.UnseenPeers,
+				map[bool]string{true: "", false: "s"}[c.Completeness.UnseenPeers == 1]))
+		}
 	}
 	comp := map[string]model.ParticipantCompleteness{}
 	if c.Completeness != nil {
@@ -195,6 +200,9 @@ func (h *Handler) callOverview(w http.ResponseWriter, r *http.Request) (string, 
 			}
 			if pc.SeriesGaps > 0 {
 				pv.Missing = append(pv.Missing, fmt.Sprintf("%d gap(s) in its media stats", pc.SeriesGaps))
+			}
+			if pc.UnseenPeers > 0 {
+				pv.Missing = append(pv.Missing, fmt.Sprintf("its peer connections reached %d participant(s) without telemetry", pc.UnseenPeers))
 			}
 		}
 		for _, s := range p.Streams {

@@ -38,6 +38,7 @@ type Reader interface {
 const (
 	KindBadRequest      = "bad_request"
 	KindUnauthorized    = "unauthorized"
+	KindForbidden       = "forbidden"
 	KindNotFound        = "not_found"
 	KindPayloadTooLarge = "payload_too_large"
 	KindUnprocessable   = "unprocessable"
@@ -87,6 +88,16 @@ type Config struct {
 	// Sources lists the continuous sources the server follows, for GET
 	// /api/v1/sources; nil means none.
 	Sources func() []source.Snapshot
+	// CollectKey is the write-only key browser collectors send as ?key= to
+	// POST /api/v1/collect; empty turns that endpoint off (404).
+	CollectKey string
+	// CollectOrigins are the origins (scheme://host[:port], or "*" for any)
+	// whose pages may post to /api/v1/collect; a browser request from any
+	// other origin is refused.
+	CollectOrigins []string
+	// Collector receives the batches /api/v1/collect accepts; nil hands
+	// them to Pipeline.
+	Collector Ingester
 }
 
 // Handler serves the API.
@@ -132,6 +143,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/facets", h.wrap(h.getFacets))
 	mux.Handle("GET /api/v1/sources", h.wrap(h.getSources))
 	mux.Handle("POST /api/v1/ingest", h.wrap(h.postIngest))
+	mux.Handle("POST /api/v1/collect", h.wrap(h.postCollect))
+	mux.Handle("OPTIONS /api/v1/collect", h.wrap(h.optionsCollect))
 	mux.Handle("POST /api/v1/ask", h.wrap(h.postAsk))
 	mux.Handle("/api/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Kind: KindNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,10 @@ type serveFlags struct {
 	rulesEvery time.Duration
 	retention  retentionFlag
 	sources    []string
+	// collectKey turns on POST /api/v1/collect for browser collectors;
+	// collectOrigins are the origins whose pages may post there.
+	collectKey     string
+	collectOrigins []string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -42,6 +47,40 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.Var(&f.retention, "retention", retentionUsage+"; checked at start and every hour (default: keep every call)")
 	fl.StringSliceVar(&f.sources, "source", nil, "follow a source and ingest what arrives: dir://PATH, blob://ACCOUNT[/CONTAINER], "+
 		"eventhub://NAMESPACE/HUB or kafka://HOST:PORT/TOPIC (see the README); repeatable, or several separated by commas (default $CALLDIAG_SOURCE)")
+	fl.StringVar(&f.collectKey, "collect-key", "", "write-only key that turns on POST /api/v1/collect for the browser collector (/sdk/calldiag.js); "+
+		"prefer $CALLDIAG_COLLECT_KEY, which other users cannot see")
+	fl.StringSliceVar(&f.collectOrigins, "collect-origin", nil, "origin (https://app.example.com, or * for any) whose pages may send to "+
+		"/api/v1/collect; repeatable, or several separated by commas (default $CALLDIAG_COLLECT_ORIGIN)")
+}
+
+// collectConfig checks the collector flags: origins are scheme://host[:port]
+// (how browsers write the Origin header) or *, and need a key to matter.
+func (f *serveFlags) collectConfig() (key string, origins []string, err error) {
+	var problems []string
+	for _, o := range f.collectOrigins {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, perr := url.Parse(o)
+			if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+				strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
+				problems = append(problems, fmt.Sprintf("--collect-origin %q: write an origin as scheme://host[:port], such as https://app.example.com, or *", o))
+				continue
+			}
+			o = strings.ToLower(u.Scheme + "://" + u.Host)
+		}
+		origins = append(origins, o)
+	}
+	key = strings.TrimSpace(f.collectKey)
+	if len(origins) > 0 && key == "" {
+		problems = append(problems, "--collect-origin needs --collect-key (or CALLDIAG_COLLECT_KEY): without a key the collector endpoint is off")
+	}
+	if len(problems) > 0 {
+		return "", nil, &UsageError{Msg: strings.Join(problems, "; ")}
+	}
+	return key, origins, nil
 }
 
 // sourceSpecs parses the --source flags.
@@ -68,7 +107,10 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Serve the JSON API (and ingest over HTTP)",
 		Long: `Serve calldiag over HTTP: the web UI at /, the JSON API under /api/v1, /healthz and /metrics.
 When CALLDIAG_TOKEN is set every API request needs "Authorization: Bearer
-<token>"; without it the server only listens on loopback addresses.`,
+<token>"; without it the server only listens on loopback addresses.
+With --collect-key, web pages that load /sdk/calldiag.js send their WebRTC
+telemetry to POST /api/v1/collect with that key instead of the token, from
+the origins named by --collect-origin.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := a.openStore(cmd.Context())
@@ -101,6 +143,10 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	if err != nil {
 		return err
 	}
+	collectKey, collectOrigins, err := f.collectConfig()
+	if err != nil {
+		return err
+	}
 	set := detect.NewRuleSet(rules)
 	p := pipeline.New(st, pipeline.Options{Logger: a.log, Detector: st, Rules: set})
 	specs, err := f.sourceSpecs()
@@ -114,7 +160,8 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 	reg.MustRegister(source.NewCollector(sources.snapshots))
 	asst := assist.New(assist.Config{Calls: storeCalls{st: st, rules: set.Load}, LLM: assist.LLMFromEnv(a.io.Env), Logger: a.log})
 	h := api.New(api.Config{Store: st, Pipeline: p, Logger: a.log, Registry: reg,
-		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst, Pinner: st, Sources: sources.snapshots})
+		MaxBodyBytes: f.maxBody, QueueDepth: f.queueDepth, Rules: set, Assistant: asst, Pinner: st, Sources: sources.snapshots,
+		CollectKey: collectKey, CollectOrigins: collectOrigins})
 	var watcher sync.WaitGroup
 	defer watcher.Wait() // the watchers stop with ctx, before the store closes
 	ctx, stop := context.WithCancel(ctx)
@@ -159,6 +206,9 @@ func (a *app) serve(ctx context.Context, st store.Store, f serveFlags, ready fun
 		ready(url)
 	} else {
 		fmt.Fprintf(a.io.Stdout, "calldiag is serving on %s (open it in a browser; JSON API under %s/api/v1)\n", url, url)
+		if collectKey != "" {
+			fmt.Fprintf(a.io.Stdout, "browser collector: pages load %s/sdk/calldiag.js and post to %s/api/v1/collect\n", url, url)
+		}
 	}
 	return srv.Serve(ctx, ln)
 }

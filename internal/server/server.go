@@ -4,13 +4,18 @@
 // headers), serves /healthz and /metrics, and shuts down gracefully so that
 // no accepted upload is lost.
 //
-// It imports api (and web); it must not import store implementations, cli
-// or pipeline internals.
+// It also serves the browser collector's script (package sdkjs) at
+// /sdk/calldiag.js.
+//
+// It imports api, web and sdkjs; it must not import store implementations,
+// cli or pipeline internals.
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -26,6 +31,7 @@ import (
 
 	"calldiag/internal/api"
 	"calldiag/internal/web"
+	sdkjs "calldiag/sdk/js"
 )
 
 // Config configures a Server.
@@ -33,7 +39,8 @@ type Config struct {
 	// Addr is the listen address (default 127.0.0.1:8080).
 	Addr string
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every /api/ and /metrics request.
+	// every /api/ and /metrics request but /api/v1/collect, which web pages
+	// post to with the API's own collect key instead.
 	Token string
 	API   *api.Handler
 	// Web serves the user interface; nil serves the API only.
@@ -100,6 +107,7 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Web != nil {
 		s.cfg.Web.Register(mux)
 	}
+	mux.HandleFunc("GET /sdk/calldiag.js", serveCollector)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Ready != nil {
 			if err := s.cfg.Ready(r.Context()); err != nil {
@@ -145,7 +153,31 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 }
 
 func needsToken(path string) bool {
+	if path == collectPath {
+		return false // the API checks the collect key and the page's origin
+	}
 	return strings.HasPrefix(path, "/api/") || path == "/metrics"
+}
+
+// collectPath is where browser collectors send their batches.
+const collectPath = "/api/v1/collect"
+
+// collectorETag identifies this build's calldiag.js.
+var collectorETag = func() string {
+	sum := sha256.Sum256(sdkjs.Collector)
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
+}()
+
+// serveCollector serves the browser collector. It is public code that
+// pages of other origins import as a module, hence CORS for all; browsers
+// keep it an hour and then revalidate it by its ETag.
+func serveCollector(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("ETag", collectorETag)
+	http.ServeContent(w, r, "calldiag.js", time.Time{}, bytes.NewReader(sdkjs.Collector))
 }
 
 // browserRead lets a signed-in browser read the JSON API (the UI links to

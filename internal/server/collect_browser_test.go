@@ -115,20 +115,24 @@ type collectRecorder struct {
 	// failing makes the server answer 503 without looking at the batch.
 	failing atomic.Bool
 
-	mu      sync.Mutex
-	reqs    []collected
-	batches []string
+	mu   sync.Mutex
+	reqs []collected
 }
 
-func (c *collectRecorder) Ingest(_ context.Context, r io.Reader, _ string) (pipeline.Result, error) {
+// batchKey carries, in a request's context, where Ingest leaves the batch
+// it was handed.
+type batchKey struct{}
+
+func (c *collectRecorder) Ingest(ctx context.Context, r io.Reader, _ string) (pipeline.Result, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return pipeline.Result{}, err
 	}
-	c.mu.Lock()
-	c.batches = append(c.batches, string(b))
-	c.mu.Unlock()
-	return pipeline.Result{Read: strings.Count(string(b), "\n"), Stored: strings.Count(string(b), "\n")}, nil
+	if p, ok := ctx.Value(batchKey{}).(*string); ok {
+		*p = string(b)
+	}
+	n := strings.Count(string(b), "\n")
+	return pipeline.Result{Read: n, Stored: n}, nil
 }
 
 func (c *collectRecorder) requests() []collected {
@@ -173,14 +177,12 @@ func startCollectServer(t *testing.T, origin string) (*httptest.Server, *collect
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		before := len(rec.batches)
+		var batch string
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		inner.ServeHTTP(sw, r)
+		inner.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), batchKey{}, &batch)))
+		c := collected{gzip: len(body) > 1 && body[0] == 0x1f && body[1] == 0x8b, fetchMode: r.Header.Get("Sec-Fetch-Mode"),
+			status: sw.status, batch: batch}
 		rec.mu.Lock()
-		c := collected{gzip: len(body) > 1 && body[0] == 0x1f && body[1] == 0x8b, fetchMode: r.Header.Get("Sec-Fetch-Mode"), status: sw.status}
-		if len(rec.batches) > before {
-			c.batch = rec.batches[len(rec.batches)-1]
-		}
 		rec.reqs = append(rec.reqs, c)
 		rec.mu.Unlock()
 	}))

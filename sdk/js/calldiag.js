@@ -70,7 +70,13 @@ function randomId() {
  *   maxBuffered     bytes of unsent batches kept while the server is unreachable (2 MB)
  *   collectAddresses, collectSdp, collectDeviceLabels   opt in to personal data (false)
  *   wrap            record every RTCPeerConnection the page creates (true)
- * It returns {attach(pc), setCall(callId, participantId), flush(), stop()}.
+ *   remoteParticipantId  the participant at the far end of the page's peer
+ *                   connections, when each talks to one other participant
+ *                   (a P2P call); attach(pc, {remoteParticipantId}) names it
+ *                   per connection instead. calldiag then knows which
+ *                   sender each received stream comes from, and whose
+ *                   network to blame.
+ * It returns {attach(pc, {remoteParticipantId}), setCall(callId, participantId), flush(), stop()}.
  */
 export function start(options) {
   return new Collector(options || {}).api();
@@ -90,6 +96,7 @@ class Collector {
     this.collectAddresses = !!o.collectAddresses;
     this.collectSdp = !!o.collectSdp;
     this.collectDeviceLabels = !!o.collectDeviceLabels;
+    this.remoteParticipantId = o.remoteParticipantId ? String(o.remoteParticipantId) : "";
 
     this.pcs = []; // recorded peer connections, in creation order
     this.pcCount = 0;
@@ -127,7 +134,7 @@ class Collector {
 
   api() {
     return {
-      attach: (pc) => this.observe(pc),
+      attach: (pc, opts) => this.observe(pc, undefined, opts),
       setCall: (callId, participantId) => this.setCall(callId, participantId),
       flush: () => this.flush(),
       stop: () => this.stop(),
@@ -164,9 +171,13 @@ class Collector {
   }
 
   // observe records pc from now on; config is what it was created with
-  // (else its current configuration).
-  observe(pc, config) {
-    if (this.stopped || !pc || this.pcs.some((s) => s.pc === pc)) return;
+  // (else its current configuration). opts.remoteParticipantId names the
+  // participant at its far end, also for a pc recorded already.
+  observe(pc, config, opts) {
+    const remote = opts && opts.remoteParticipantId ? String(opts.remoteParticipantId) : "";
+    const known = pc && this.pcs.find((s) => s.pc === pc);
+    if (known && remote) known.remote = remote;
+    if (this.stopped || !pc || known) return;
     if (config === undefined && typeof pc.getConfiguration === "function") {
       try {
         config = pc.getConfiguration();
@@ -181,6 +192,7 @@ class Collector {
       repeat: 0, // how many history lines earlier batches carried
       rttSum: 0,
       rttCount: 0,
+      remote, // the far end's participant id, when told
       closed: false,
       undo: [],
     };
@@ -505,6 +517,8 @@ class Collector {
     }
     for (const state of this.pcs) {
       lines.push(JSON.stringify(["calldiag.rtt", state.id, {sumMs: state.rttSum, count: state.rttCount}, now]));
+      const remote = state.remote || this.remoteParticipantId;
+      if (remote) lines.push(JSON.stringify(["calldiag.peer", state.id, {remoteParticipantId: remote}, now]));
       state.repeat = state.history.length;
     }
     this.entries = [];

@@ -22,6 +22,7 @@ type reading struct {
 	freezeS          float64 // cumulative totalFreezesDuration
 	concealed, total float64 // cumulative concealed and received audio samples
 	jbDelay, jbCount float64 // cumulative jitter-buffer delay (s) and emitted samples
+	rttTotal, rttN   float64 // cumulative round trip (s) and measurements, from RTCP
 	limitation       string  // qualityLimitationReason of an outbound video stream
 }
 
@@ -152,7 +153,7 @@ func readingOf(snap webrtc.Snapshot, id string, r webrtc.Report, dir model.Direc
 		t = snap.Time
 	}
 	x := reading{t: t, rttMs: nan, jitterMs: nan, fps: nan, height: nan, freezeS: nan, concealed: nan, total: nan,
-		jbDelay: nan, jbCount: nan, lost: nan}
+		jbDelay: nan, jbCount: nan, lost: nan, rttTotal: nan, rttN: nan}
 	legacy := r.Type == "ssrc"
 	if dir == model.DirInbound {
 		x.packets = num(r, 1, "packetsReceived")
@@ -200,6 +201,8 @@ func readingOf(snap webrtc.Snapshot, id string, r webrtc.Report, dir model.Direc
 		x.lost = num(remote, 1, "packetsLost")
 		x.jitterMs = num(remote, 1000, "jitter")
 		x.rttMs = num(remote, 1000, "roundTripTime")
+		x.rttTotal = num(remote, 1, "totalRoundTripTime")
+		x.rttN = num(remote, 1, "roundTripTimeMeasurements")
 	}
 	return x
 }
@@ -401,6 +404,9 @@ func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
 		}
 		row.VideoBitRateAvg, row.VideoBitRateMax = get(mBitrate).mean(), get(mBitrate).maximum()
 	}
+	if m.id.Seq > 0 {
+		m.wholeStream(row, s, pc)
+	}
 	first, last := time.Time{}, time.Time{}
 	if n := len(s.readings); n > 0 {
 		first, last = s.readings[0].t, s.readings[n-1].t
@@ -416,6 +422,69 @@ func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
 	}
 	m.collect(s, buckets)
 	return nil
+}
+
+// wholeStream sets the aggregates that the stream's cumulative counters
+// give for its whole life from its last reading: loss, concealment,
+// jitter-buffer delay, the round trip of RTCP and freezes per minute.
+// A collector batch holds a few seconds of a stream, but its counters
+// count from the stream's start, so its row stands for the whole stream
+// all the same. (A whole dump keeps the sums of its intervals, which
+// cover what it recorded.)
+func (m *mapper) wholeStream(row *model.StreamRow, s *rtpStream, pc *webrtc.PeerConnection) {
+	if len(s.readings) == 0 {
+		return
+	}
+	x := s.readings[len(s.readings)-1]
+	ok := func(vs ...float64) bool {
+		for _, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return false
+			}
+		}
+		return true
+	}
+	lost := max(x.lost, 0)
+	switch {
+	case s.dir == model.DirInbound && ok(x.packets, x.lost) && x.packets+lost > 0:
+		v := lost / (x.packets + lost)
+		row.PacketLossRateAvg = &v
+	case s.dir == model.DirOutbound && ok(x.packets, x.lost) && x.packets > 0:
+		v := min(lost/x.packets, 1)
+		row.PacketLossRateAvg = &v
+	}
+	if row.PacketLossRateAvg != nil && (row.PacketLossRateMax == nil || *row.PacketLossRateMax < *row.PacketLossRateAvg) {
+		v := *row.PacketLossRateAvg
+		row.PacketLossRateMax = &v
+	}
+	if s.media == model.MediaAudio && ok(x.concealed, x.total) && x.total > 0 {
+		v := min(x.concealed/x.total, 1)
+		row.HealedDataRatioAvg = &v
+		if row.HealedDataRatioMax == nil || *row.HealedDataRatioMax < v {
+			row.HealedDataRatioMax = &v
+		}
+	}
+	if ok(x.jbDelay, x.jbCount) && x.jbCount > 0 {
+		v := x.jbDelay / x.jbCount * 1000
+		row.JitterBufferAvgMs = &v
+	}
+	if ok(x.rttTotal, x.rttN) && x.rttN > 0 {
+		v := x.rttTotal / x.rttN * 1000
+		row.RoundTripTimeAvgMs = &v
+		if row.RoundTripTimeMaxMs == nil || *row.RoundTripTimeMaxMs < v {
+			row.RoundTripTimeMaxMs = &v
+		}
+	}
+	if s.media != model.MediaAudio && s.dir == model.DirInbound && ok(x.freezeS) {
+		start := s.readings[0].t
+		if created, _ := setupTimes(pc); !created.IsZero() && created.Before(start) {
+			start = created
+		}
+		if minutes := x.t.Sub(start).Minutes(); minutes > 0 {
+			v := x.freezeS * 1000 / minutes
+			row.RecvFreezeMsPerMin = &v
+		}
+	}
 }
 
 // seriesKey groups the streams whose samples make one series: a

@@ -360,10 +360,19 @@ func (m *mapper) summary(pc *webrtc.PeerConnection, f webrtc.Features) error {
 		"selectedPair": f.SelectedPair, "packetsReceived": f.TotalPacketsReceived,
 		"packetsReceivedLost": f.TotalReceivedPacketsLost, "packetsSent": f.TotalPacketsSent,
 		"packetsSentLost": f.TotalSentPacketsLost, "meanRoundTripMs": row.MeanRoundTripMs, "setupMs": row.SetupMs}
+	at := end
 	if m.id.Seq > 0 {
 		raw["seq"] = m.id.Seq
+		// A collector batch without stats of the connection (the one that
+		// closes it, say) knows its states but not its counters: dated at
+		// the connection's start, its summary gives way to any batch that
+		// measured something, and stands only when none did.
+		if len(pc.Snapshots) == 0 {
+			at = start
+			raw["statsInBatch"] = false
+		}
 	}
-	return m.add(model.CatWebRTCPeerConnection, end, raw, func(r *model.Record) { r.PeerConn = row })
+	return m.add(model.CatWebRTCPeerConnection, at, raw, func(r *model.Record) { r.PeerConn = row })
 }
 
 // bounds returns a peer connection's first and last record times.

@@ -170,6 +170,12 @@ func TestCollectorBatch(t *testing.T) {
 	var samples, rtts int
 	for _, r := range recs {
 		switch {
+		case r.Stream != nil:
+			// The counters count from the stream's start: the row stands
+			// for the whole stream, not the batch's few seconds.
+			if l := r.Stream.PacketLossRateAvg; l == nil || *l != 5.0/605 {
+				t.Errorf("stream loss %v, want 5/605 from the counters", l)
+			}
 		case r.Participant != nil:
 			if r.Participant.Version == nil || *r.Participant.Version != 4 || !r.Participant.StartTime.Equal(time.UnixMilli(1795773600000)) {
 				t.Errorf("participant %+v: want version 4 (a later batch supersedes it) and the session's start", r.Participant)
@@ -187,5 +193,26 @@ func TestCollectorBatch(t *testing.T) {
 	}
 	if samples == 0 || rtts != 1 {
 		t.Errorf("%d samples, %d summaries with the collector's mean round trip (40 ms)", samples, rtts)
+	}
+	// The batch that closes the connection has its states but no stats:
+	// its summary is dated at the connection's start, so that the last
+	// batch with counters stays the connection's summary.
+	closing := `["identity",null,{"calldiag":1,"callId":"standup","participantId":"alice","sessionId":"s-1","seq":5},1795773670000]
+["create","pc-1",{"iceServers":[]},1795773601000]
+["oniceconnectionstatechange","pc-1","connected",1795773602000]
+["close","pc-1",null,1795773668000]
+`
+	d, _, err = webrtc.Parse(strings.NewReader(closing), "collect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err = Records(d, Resolve(d, Options{}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.PeerConn != nil && !r.Time.Equal(time.UnixMilli(1795773601000)) {
+			t.Errorf("summary of a batch without stats dated %v, want the connection's start", r.Time)
+		}
 	}
 }

@@ -671,7 +671,22 @@ func TestCollectorDeltasInBrowser(t *testing.T) {
 			t.Fatalf("batch %d has peer connections %v, want pc-1", i+1, d.PeerConnections)
 		}
 		dumps = append(dumps, d)
-		snaps = append(snaps, d.PeerConnections[0].Snapshots...)
+		got := d.PeerConnections[0].Snapshots
+		if i > 0 && len(snaps) > 0 {
+			// A later batch starts from the last snapshot of the one
+			// before, whole, so that the interval between them counts.
+			last := snaps[len(snaps)-1]
+			same := len(got) > 0 && len(got[0].Reports) == len(last.Reports)
+			for id, lr := range last.Reports {
+				gr, ok := got[0].Reports[id]
+				same = same && ok && maps.Equal(gr.Num, lr.Num) && maps.Equal(gr.Str, lr.Str)
+			}
+			if !same {
+				t.Fatalf("batch %d does not start from the last snapshot of batch %d:\n%s", i+1, i, r.batch)
+			}
+			got = got[1:]
+		}
+		snaps = append(snaps, got...)
 	}
 	if len(snaps) < len(want) {
 		t.Fatalf("%d snapshots, want at least %d", len(snaps), len(want))

@@ -101,6 +101,7 @@ class Collector {
     this.pcs = []; // recorded peer connections, in creation order
     this.pcCount = 0;
     this.entries = []; // what happened since the last batch: {line} or {pc, time, stats}
+    this.lastStats = {}; // the last snapshot sent of each pc: {stats, time}
     this.queue = []; // built batches not yet delivered: {body, size, drops}
     this.queued = 0; // their bytes
     this.dropped = 0; // batches dropped since the last identity line said so
@@ -507,6 +508,17 @@ class Collector {
       for (let i = 0; i < state.repeat; i++) lines.push(JSON.stringify(state.history[i]));
     }
     const previous = {}; // the last snapshot of each pc in this batch
+    // Each pc's stats in this batch start from the last snapshot of the
+    // batch before, sent whole, so that the interval between the two is
+    // measured too.
+    const fresh = {};
+    for (const e of this.entries) if (!e.line) fresh[e.pc] = true;
+    for (const pc in fresh) {
+      const last = this.lastStats[pc];
+      if (!last) continue;
+      lines.push(JSON.stringify(["getstats", pc, last.stats, last.time]));
+      previous[pc] = last.stats;
+    }
     for (const e of this.entries) {
       if (e.line) {
         lines.push(JSON.stringify(e.line));
@@ -514,6 +526,7 @@ class Collector {
       }
       lines.push(JSON.stringify(["getstats", e.pc, encodeStats(previous[e.pc], e.stats), e.time]));
       previous[e.pc] = e.stats;
+      this.lastStats[e.pc] = {stats: e.stats, time: e.time};
     }
     for (const state of this.pcs) {
       lines.push(JSON.stringify(["calldiag.rtt", state.id, {sumMs: state.rttSum, count: state.rttCount}, now]));

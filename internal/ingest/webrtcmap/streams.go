@@ -24,6 +24,7 @@ type reading struct {
 	jbDelay, jbCount float64 // cumulative jitter-buffer delay (s) and emitted samples
 	rttTotal, rttN   float64 // cumulative round trip (s) and measurements, from RTCP
 	limitation       string  // qualityLimitationReason of an outbound video stream
+	poll             time.Time
 }
 
 // rtpStream is one RTP stream of a peer connection over the snapshots.
@@ -152,7 +153,7 @@ func readingOf(snap webrtc.Snapshot, id string, r webrtc.Report, dir model.Direc
 	if t.IsZero() {
 		t = snap.Time
 	}
-	x := reading{t: t, rttMs: nan, jitterMs: nan, fps: nan, height: nan, freezeS: nan, concealed: nan, total: nan,
+	x := reading{t: t, poll: snap.Time, rttMs: nan, jitterMs: nan, fps: nan, height: nan, freezeS: nan, concealed: nan, total: nan,
 		jbDelay: nan, jbCount: nan, lost: nan, rttTotal: nan, rttN: nan}
 	legacy := r.Type == "ssrc"
 	if dir == model.DirInbound {
@@ -275,11 +276,27 @@ func delta(a, b float64) float64 {
 func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
 	buckets := map[int64]map[string]*acc{}
 	whole := map[string]*acc{}
+	// A collector batch starts with the last snapshot of the batch before
+	// (when there was one), so that the interval between them is measured
+	// too; that snapshot's own values belong to the batch before, and each
+	// later snapshot is a point of its own at the poll's time, so that no
+	// two batches write a point at one time. A dump's polls go in
+	// 10-second buckets.
+	collector := m.id.Seq > 0
+	when := func(x reading) time.Time {
+		if collector && !x.poll.IsZero() {
+			return x.poll
+		}
+		return x.t
+	}
 	note := func(t time.Time, metric string, v float64) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return
 		}
 		b := t.Truncate(bucketWidth).UnixNano()
+		if collector {
+			b = t.UnixNano()
+		}
 		if buckets[b] == nil {
 			buckets[b] = map[string]*acc{}
 		}
@@ -296,14 +313,18 @@ func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
 	var lostTotal, pktTotal, freezeTotal, concealTotal, samplesTotal, jbDelayTotal, jbCountTotal, seconds float64
 	limitation := ""
 	for i, x := range s.readings {
-		note(x.t, mJitter, x.jitterMs)
-		note(x.t, mRTT, x.rttMs)
+		if collector && i == 0 {
+			limitation = x.limitation
+			continue
+		}
+		note(when(x), mJitter, x.jitterMs)
+		note(when(x), mRTT, x.rttMs)
 		if s.media != model.MediaAudio {
 			if x.fps > 0 {
-				note(x.t, mFPS, x.fps)
+				note(when(x), mFPS, x.fps)
 			}
 			if x.height > 0 {
-				note(x.t, mHeight, x.height)
+				note(when(x), mHeight, x.height)
 			}
 		}
 		if s.dir == model.DirOutbound && x.limitation != "" && x.limitation != limitation {
@@ -325,12 +346,12 @@ func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
 		seconds += dt
 		dp, dl := delta(p.packets, x.packets), x.lost-p.lost
 		if !math.IsNaN(dp) {
-			note(x.t, mPackets, dp/dt)
+			note(when(x), mPackets, dp/dt)
 			pktTotal += dp
 		}
 		if !math.IsNaN(dl) {
 			dl = max(dl, 0)
-			note(x.t, mLost, dl/dt)
+			note(when(x), mLost, dl/dt)
 			lostTotal += dl
 			if !math.IsNaN(dp) {
 				den := dp
@@ -343,20 +364,20 @@ func (m *mapper) stream(pc *webrtc.PeerConnection, s *rtpStream) error {
 			}
 		}
 		if db := delta(p.bytes, x.bytes); !math.IsNaN(db) {
-			note(x.t, mBitrate, db*8/dt)
+			note(when(x), mBitrate, db*8/dt)
 		}
 		if s.dir == model.DirInbound {
 			if df := delta(p.freezeS, x.freezeS); !math.IsNaN(df) && s.media != model.MediaAudio {
-				note(x.t, mFreeze, df*1000)
+				note(when(x), mFreeze, df*1000)
 				freezeTotal += df * 1000
 			}
 			if dc, dn := delta(p.concealed, x.concealed), delta(p.total, x.total); !math.IsNaN(dc) && dn > 0 && s.media == model.MediaAudio {
-				note(x.t, mHealed, min(dc/dn, 1))
+				note(when(x), mHealed, min(dc/dn, 1))
 				concealTotal += dc
 				samplesTotal += dn
 			}
 			if dd, dn := delta(p.jbDelay, x.jbDelay), delta(p.jbCount, x.jbCount); !math.IsNaN(dd) && dn > 0 {
-				note(x.t, mJitterBuf, dd/dn*1000)
+				note(when(x), mJitterBuf, dd/dn*1000)
 				jbDelayTotal += dd
 				jbCountTotal += dn
 			}
@@ -552,6 +573,10 @@ func (m *mapper) samples() error {
 			strings.Compare(a.remote, b.remote))
 	})
 	width := bucketWidth.Seconds()
+	interval := &width
+	if m.id.Seq > 0 {
+		interval = nil // a collector's points are polls, not buckets
+	}
 	for _, k := range keys {
 		buckets := make([]int64, 0, len(m.series[k]))
 		for b := range m.series[k] {
@@ -571,7 +596,7 @@ func (m *mapper) samples() error {
 				smp := &model.Sample{ParticipantID: m.id.ParticipantID, ClientInstanceID: m.id.Session,
 					RemoteParticipantID: k.remote, MediaStreamID: stream, MediaType: k.media, Direction: k.dir,
 					Metric: metric, ClientTime: t, Count: &count, Sum: &sum, Average: &avg, Minimum: &lo, Maximum: &hi,
-					IntervalSeconds: &width}
+					IntervalSeconds: interval}
 				raw := map[string]any{"stream": stream, "remote": k.remote, "metric": metric, "time": t,
 					"streams": len(as), "count": count, "average": avg, "minimum": lo, "maximum": hi}
 				if m.id.Seq > 0 {

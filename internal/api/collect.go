@@ -56,19 +56,11 @@ func (h *Handler) postCollect(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer release()
 	start := time.Now()
-
-	limit := h.cfg.MaxBodyBytes
-	if r.ContentLength > limit {
-		return tooLarge(limit)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := h.readBody(r)
 	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Kind: KindBadRequest, Message: "read request body", Err: err}
+		return err
 	}
-	if int64(len(body)) > limit {
-		return tooLarge(limit)
-	}
-	batch, err := gunzipBounded(body, limit)
+	batch, err := gunzipBounded(body, h.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -20,27 +19,15 @@ import (
 // good ones stored, 400 when nothing could be read, 413 over the size
 // bound, 429 with Retry-After when the ingest queue is full.
 func (h *Handler) postIngest(w http.ResponseWriter, r *http.Request) error {
-	select {
-	case h.queue <- struct{}{}:
-		defer func() { <-h.queue }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		h.metrics.throttled()
-		return &Error{Status: http.StatusTooManyRequests, Kind: KindTooManyRequests,
-			Message: fmt.Sprintf("the ingest queue is full (%d uploads in progress); retry shortly", cap(h.queue))}
-	}
-	start := time.Now()
-
-	limit := h.cfg.MaxBodyBytes
-	if r.ContentLength > limit {
-		return tooLarge(limit)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	release, err := h.enterQueue(w)
 	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Kind: KindBadRequest, Message: "read request body", Err: err}
+		return err
 	}
-	if int64(len(body)) > limit {
-		return tooLarge(limit)
+	defer release()
+	start := time.Now()
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
 	}
 	source := r.URL.Query().Get("source")
 	if source == "" {
@@ -65,6 +52,22 @@ func (h *Handler) postIngest(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusUnprocessableEntity, res)
 	}
 	return nil
+}
+
+// readBody reads a request's body whole, bounded by MaxBodyBytes.
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	limit := h.cfg.MaxBodyBytes
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Kind: KindBadRequest, Message: "read request body", Err: err}
+	}
+	if int64(len(body)) > limit {
+		return nil, tooLarge(limit)
+	}
+	return body, nil
 }
 
 func tooLarge(limit int64) error {

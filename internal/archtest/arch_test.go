@@ -73,6 +73,7 @@ var allowed = map[string][]string{
 	"calldiag/internal/source":            {"ingest", "pipeline", "store", "model"},
 	"calldiag/internal/source/sourcetest": {},
 	"calldiag/internal/archtest":          {},
+	"calldiag/internal/browsertest":       {},
 	"calldiag/internal/realcall":          {}, // tests only: they drive the whole binary through cli
 	// Packages outside internal/ are named by their whole import path.
 	"calldiag/sdk/js": {},

@@ -25,6 +25,8 @@ import (
 
 	"calldiag/internal/cli"
 	"calldiag/internal/model"
+
+	"calldiag/internal/browsertest"
 )
 
 const (
@@ -47,7 +49,7 @@ func runScenario(t *testing.T, sc scenario) {
 	if err := onlyLoopback(); err != nil {
 		t.Fatalf("not isolated: %v", err)
 	}
-	browserPath, err := findBrowser()
+	browserPath, err := browsertest.Lookup()
 	if err != nil {
 		t.Fatalf("the child found no browser: %v", err)
 	}

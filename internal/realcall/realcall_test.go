@@ -4,19 +4,17 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"calldiag/internal/browsertest"
 )
 
 const (
-	// requireBrowserEnv set to 1 turns what the test needs and lacks (root,
-	// Chromium, nft, network namespaces) into a failure instead of a skip.
-	requireBrowserEnv = "CALLDIAG_REQUIRE_BROWSER"
 	// saveEnv names a directory to save the collector batches to.
 	saveEnv = "CALLDIAG_SAVE_REALCALL"
 	// scenarioEnv is set in the child process: the scenario it runs.
@@ -66,39 +64,18 @@ func TestRealCall(t *testing.T) {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (for a network namespace and nftables)")
 	}
-	if _, err := findBrowser(); err != nil {
+	if _, err := browsertest.Lookup(); err != nil {
 		missing = append(missing, err.Error())
 	}
 	if _, err := nftPath(); err != nil {
 		missing = append(missing, err.Error())
 	}
 	if len(missing) > 0 {
-		skipOrFail(t, "the real-call test needs %s", strings.Join(missing, ", "))
+		browsertest.SkipOrFail(t, "the real-call test needs %s", strings.Join(missing, ", "))
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { runChild(t, sc) })
 	}
-}
-
-// skipOrFail skips the test, or fails it when CALLDIAG_REQUIRE_BROWSER=1.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv(requireBrowserEnv) == "1" {
-		t.Fatalf("%s=1 but %s", requireBrowserEnv, msg)
-	}
-	t.Skipf("%s; set %s=1 to make this a failure", msg, requireBrowserEnv)
-}
-
-// findBrowser returns the path of a Chromium-like browser.
-func findBrowser() (string, error) {
-	names := []string{"chromium", "chromium-browser", "google-chrome"}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("one of %s on PATH (Debian's chromium package)", strings.Join(names, ", "))
 }
 
 // runChild runs scenario sc in this test binary again, in a new network
@@ -118,7 +95,7 @@ func runChild(t *testing.T, sc scenario) {
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) {
-			skipOrFail(t, "no network namespace could be made (%v): the test needs CAP_SYS_ADMIN", err)
+			browsertest.SkipOrFail(t, "no network namespace could be made (%v): the test needs CAP_SYS_ADMIN", err)
 		}
 		t.Fatalf("starting the scenario in a network namespace: %v", err)
 	}

@@ -11,8 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +24,8 @@ import (
 	"calldiag/internal/api"
 	"calldiag/internal/ingest/webrtc"
 	"calldiag/internal/pipeline"
+
+	"calldiag/internal/browsertest"
 )
 
 // The collector's browser tests load /sdk/calldiag.js into a page of
@@ -34,71 +34,17 @@ import (
 // makes that a failure (as CI does).
 
 const (
-	requireBrowserEnv = "CALLDIAG_REQUIRE_BROWSER"
-	browserTimeout    = 90 * time.Second
-	collectTestKey    = "collect-key-for-pages"
-	adminToken        = "admin-token"
+	browserTimeout = 90 * time.Second
+	collectTestKey = "collect-key-for-pages"
+	adminToken     = "admin-token"
 )
-
-// findBrowser returns the path of a Chromium-like browser, or skips the
-// test (fails it when CALLDIAG_REQUIRE_BROWSER=1).
-func findBrowser(t *testing.T) string {
-	t.Helper()
-	names := []string{"chromium", "chromium-browser", "google-chrome"}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(requireBrowserEnv) == "1" {
-		t.Fatalf("%s=1 but none of %s is on PATH: install Debian's chromium package", requireBrowserEnv, strings.Join(names, ", "))
-	}
-	t.Skipf("none of %s is on PATH: install Debian's chromium package, or set %s=1 to make its absence a failure",
-		strings.Join(names, ", "), requireBrowserEnv)
-	return ""
-}
 
 // startChromium starts a headless browser with fake camera and microphone
 // that lets two peer connections of one page talk over loopback; the
 // returned context runs in its first tab.
 func startChromium(t *testing.T, path string) context.Context {
 	t.Helper()
-	profile := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(profile),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = chromedp.Cancel(cctx)
-		ccancel()
-		cancel()
-		cancelAlloc()
-		if c := chromedp.FromContext(ctx); c != nil && c.Allocator != nil {
-			c.Allocator.Wait()
-		}
-	})
-	// The first run starts the browser and binds it to ctx, so it must not
-	// carry a deadline itself: a timer cancels it instead.
-	timer := time.AfterFunc(browserTimeout, cancel)
-	err := chromedp.Do(ctx)
-	if !timer.Stop() {
-		t.Fatalf("the browser %s did not start within %s: %v", path, browserTimeout, err)
-	}
-	if err != nil {
-		t.Fatalf("starting the browser %s: %v", path, err)
-	}
-	return ctx
+	return browsertest.Start(t, path, browsertest.Media...)
 }
 
 // collected is one request the collector endpoint received.
@@ -281,7 +227,7 @@ try {
 // creation, ICE reaching connected, and getStats snapshots whose packet
 // counters grow, over fetch (gzip) and over a beacon when the page hid.
 func TestCollectorInBrowser(t *testing.T) {
-	path := findBrowser(t)
+	path := browsertest.Find(t)
 	browserCtx := startChromium(t, path)
 
 	app := listenApp(t)
@@ -636,7 +582,7 @@ func scriptedSnapshots(t *testing.T) []map[string]wantReport {
 // state changes, that the running round trip counts every non-zero
 // reading, and what the collector leaves out by default.
 func TestCollectorDeltasInBrowser(t *testing.T) {
-	path := findBrowser(t)
+	path := browsertest.Find(t)
 	browserCtx := startChromium(t, path)
 	app := listenApp(t)
 	calldiag, rec := startCollectServer(t, app.origin)
@@ -780,7 +726,7 @@ func TestCollectorDeltasInBrowser(t *testing.T) {
 // counted in a later identity line: every batch is either delivered or
 // counted.
 func TestCollectorRetriesAndDrops(t *testing.T) {
-	path := findBrowser(t)
+	path := browsertest.Find(t)
 	browserCtx := startChromium(t, path)
 	app := listenApp(t)
 	calldiag, rec := startCollectServer(t, app.origin)

@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"calldiag/internal/browsertest"
 )
 
 // Browser tests drive a real headless Chromium through the pages the way a
@@ -29,8 +30,6 @@ import (
 // unless CALLDIAG_REQUIRE_BROWSER=1 makes that a failure (as CI does).
 
 const (
-	// requireBrowserEnv set to 1 turns a missing browser into a failure.
-	requireBrowserEnv = "CALLDIAG_REQUIRE_BROWSER"
 	// screenshotsEnv names the directory the screenshots are written to.
 	screenshotsEnv = "CALLDIAG_SCREENSHOTS"
 	// browserTimeout bounds the browser's start and each scenario, so that
@@ -46,64 +45,11 @@ type browser struct {
 	shots string // the screenshot directory
 }
 
-// findBrowser returns the path of a Chromium-like browser, or skips the
-// test (fails it when CALLDIAG_REQUIRE_BROWSER=1).
-func findBrowser(t *testing.T) string {
-	t.Helper()
-	names := []string{"chromium", "chromium-browser", "google-chrome"}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(requireBrowserEnv) == "1" {
-		t.Fatalf("%s=1 but none of %s is on PATH: install Debian's chromium package", requireBrowserEnv, strings.Join(names, ", "))
-	}
-	t.Skipf("none of %s is on PATH: install Debian's chromium package, or set %s=1 to make its absence a failure",
-		strings.Join(names, ", "), requireBrowserEnv)
-	return ""
-}
-
 // startBrowser starts the browser at path headless, with a fresh profile
 // and a 1280×800 window, and closes it when the test ends.
 func startBrowser(t *testing.T, path, base string) *browser {
 	t.Helper()
-	profile := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 800),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("lang", "en-US"),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	// Registered after t.TempDir, so it runs first: the browser is gone
-	// before its profile directory is removed.
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = chromedp.Cancel(cctx)
-		ccancel()
-		cancel()
-		cancelAlloc()
-		if c := chromedp.FromContext(ctx); c != nil && c.Allocator != nil {
-			c.Allocator.Wait()
-		}
-	})
-	// The first run starts the browser and binds it to ctx, so it must not
-	// carry a deadline itself: a timer cancels it instead.
-	timer := time.AfterFunc(browserTimeout, cancel)
-	err := chromedp.Do(ctx)
-	stopped := timer.Stop()
-	if err != nil {
-		if !stopped {
-			t.Fatalf("the browser %s did not start within %s: %v", path, browserTimeout, err)
-		}
-		t.Fatalf("starting the browser %s: %v", path, err)
-	}
+	ctx := browsertest.Start(t, path, chromedp.WindowSize(1280, 800), chromedp.Flag("lang", "en-US"))
 	shots := os.Getenv(screenshotsEnv)
 	if shots == "" {
 		shots = filepath.Join(t.TempDir(), "screenshots")
@@ -270,7 +216,7 @@ func (tb *tab) currentTab() string {
 }
 
 func TestBrowser(t *testing.T) {
-	path := findBrowser(t) // before the fixture, so that a skip is quick
+	path := browsertest.Find(t) // before the fixture, so that a skip is quick
 	f := loadFixture(t)
 	srv := server(t, "")
 	b := startBrowser(t, path, srv.URL)

@@ -3,6 +3,7 @@ package assist
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -136,7 +137,7 @@ func (a *Assistant) deterministic(ctx context.Context, q Question) facts {
 	kb := retrieve(q.Question, rec)
 	f.entries = kb.entries()
 	switch {
-	case call != nil && callQuestion(rec, kb):
+	case call != nil && (callQuestion(rec, kb) || connectionQuestion(q.Question, rec, kb, *call)):
 		answerCall(ctx, a.calls, b, rec, *call, kb)
 	case call == nil && rec.Has(IntentSummary) && len(kb.exact) == 0:
 		// Nothing in the knowledge base summarizes a call.
@@ -205,6 +206,19 @@ func findParticipant(call *model.Call, ref string) (string, bool) {
 		return ids[0], true
 	}
 	return "", false
+}
+
+// connectionRE spots a question about how WebRTC connections fared.
+var connectionRE = regexp.MustCompile(`\b(peer ?connections?|pcs?|ice|connect\w*|turn|relay\w*|candidates?|connectivity)\b`)
+
+// connectionQuestion reports whether a question asked with a WebRTC call in
+// context is about that call's connections ("why did the peer connections
+// fail?"): its answer is in the call's issues, not only in the knowledge
+// base. A question naming a code or kind, or asking what something means,
+// stays a knowledge-base question.
+func connectionQuestion(q string, rec Recognized, kb retrieval, call model.Call) bool {
+	return len(call.PeerConnections) > 0 && len(kb.exact) == 0 && !rec.Has(IntentMeaning) &&
+		connectionRE.MatchString(plain(q))
 }
 
 // callQuestion decides whether a question about the call in context is

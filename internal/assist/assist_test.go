@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"calldiag/internal/assist"
 	"calldiag/internal/catalog"
+	"calldiag/internal/model"
 )
 
 func TestRecognizeCodes(t *testing.T) {
@@ -411,5 +413,39 @@ func TestKBQuestionPointsAtCall(t *testing.T) {
 	}
 	if !cites(ans, dropID) || !strings.Contains(ans.Answer, "In call "+fakeCallID) {
 		t.Errorf("answer does not point at the call's drop %s: %v\n%s", dropID, citedIDs(ans), ans.Answer)
+	}
+}
+
+// TestWebRTCConnectionQuestion asks why a WebRTC call's peer connections
+// failed, with the call open: the answer comes from the call's ice-failed
+// issue and cites it, while the same words about an ACS call, which has no
+// peer connections, stay a knowledge-base question.
+func TestWebRTCConnectionQuestion(t *testing.T) {
+	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	dur := 120.0
+	call := model.Call{ID: "webrtc-call", StartTime: start, EndTime: start.Add(2 * time.Minute), DurationSeconds: dur,
+		Participants: []model.Participant{{ID: "alice", EndpointType: model.EndpointVoIP, StartTime: &start, DurationSeconds: &dur}},
+		PeerConnections: []model.PeerConnection{{ID: "PC_1", ParticipantID: "alice", ConnectionFailed: true}},
+		Quality:         "Good",
+		Issues: []model.Issue{{ID: "ice-1", Kind: "ice-failed", Category: model.CategoryNetwork, Severity: model.SeverityCritical,
+			ParticipantID: "alice", Start: start.Add(5 * time.Second), End: start.Add(20 * time.Second),
+			Summary: "peer connection PC_1 never connected: ICE failed after 15s of checks",
+			Culprit: model.Culprit{Type: model.CulpritConfiguration, Summary: "no TURN relay candidate was gathered"}}}}
+	fake := newFakeCalls()
+	fake.calls[call.ID] = call
+	a := assist.New(assist.Config{Calls: fake})
+	ans, err := a.Ask(context.Background(), assist.Question{Question: "Why did the peer connections fail?", CallID: call.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cites(ans, "ice-1") || !strings.Contains(ans.Answer, "PC_1 never connected") {
+		t.Errorf("answer does not tell the call's ICE failure; cites %v\n%s", citedIDs(ans), ans.Answer)
+	}
+	ans, err = a.Ask(context.Background(), assist.Question{Question: "Why did the peer connections fail?", CallID: fakeCallID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cites(ans, dropID) {
+		t.Errorf("a connection question about an ACS call was answered from the call: %v", citedIDs(ans))
 	}
 }

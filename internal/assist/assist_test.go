@@ -424,7 +424,7 @@ func TestWebRTCConnectionQuestion(t *testing.T) {
 	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	dur := 120.0
 	call := model.Call{ID: "webrtc-call", StartTime: start, EndTime: start.Add(2 * time.Minute), DurationSeconds: dur,
-		Participants: []model.Participant{{ID: "alice", EndpointType: model.EndpointVoIP, StartTime: &start, DurationSeconds: &dur}},
+		Participants:    []model.Participant{{ID: "alice", EndpointType: model.EndpointVoIP, StartTime: &start, DurationSeconds: &dur}},
 		PeerConnections: []model.PeerConnection{{ID: "PC_1", ParticipantID: "alice", ConnectionFailed: true}},
 		Quality:         "Good",
 		Issues: []model.Issue{{ID: "ice-1", Kind: "ice-failed", Category: model.CategoryNetwork, Severity: model.SeverityCritical,

@@ -506,9 +506,9 @@ func (p *peerConn) negotiated() (in, out, dataOnly bool) {
 
 // pcNoMedia raises no-media-flow for a connection that stayed connected
 // for NoMediaSeconds with no RTP at all, or none in a direction its events
-// show media for. A connection whose statistics were never seen (no round
-// trip measured, no stream) is not judged: zero counts would then mean
-// nothing.
+// show media for. A connection whose statistics were never seen (no
+// getStats result behind its summary) is not judged: zero counts would
+// then mean nothing.
 func (d *run) pcNoMedia(p *peerConn) {
 	pc := p.pc
 	if !pc.Connected || p.loopback {
@@ -529,7 +529,7 @@ func (d *run) pcNoMedia(p *peerConn) {
 	pid := []string{pc.ParticipantID}
 	switch {
 	case received == 0 && pc.PacketsSent == 0:
-		if dataOnly || streams == 0 && pc.MeanRoundTripMs == nil {
+		if dataOnly || pc.StatsPolls == 0 {
 			return
 		}
 		dir, summary = "both", fmt.Sprintf("no RTP crossed peer connection %s in either direction in %s connected", pc.ID, secondsText(pc.End.Sub(from)))

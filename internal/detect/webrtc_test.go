@@ -33,7 +33,7 @@ func iceStates(pc string, seq ...any) []model.TimelineEvent {
 func peer(id string, mods ...func(*model.PeerConnection)) model.PeerConnection {
 	pc := model.PeerConnection{ID: id, ParticipantID: "a", Connected: true, LocalCandidateType: "host",
 		RemoteCandidateType: "srflx", LocalProtocol: "udp", RemoteProtocol: "udp", PacketsReceived: 5000, PacketsSent: 5000,
-		MeanRoundTripMs: f(40), SetupMs: f(800), Start: at(5), End: at(600), RecordID: "pc-" + id}
+		MeanRoundTripMs: f(40), SetupMs: f(800), Start: at(5), End: at(600), StatsPolls: 120, RecordID: "pc-" + id}
 	for _, m := range mods {
 		m(&pc)
 	}
@@ -253,8 +253,12 @@ func TestPeerConnectionNoMedia(t *testing.T) {
 		want    string // the stream id, "" for none
 	}{
 		{"nothing either way", peer("PC_0", zero(true, true)), withState(connected, []model.TimelineEvent{addTrack}), nil, "PC_0/both"},
-		{"nothing either way, statistics never seen", peer("PC_0", zero(true, true), func(pc *model.PeerConnection) { pc.MeanRoundTripMs = nil }),
-			connected, nil, ""},
+		{"nothing either way, statistics never seen", peer("PC_0", zero(true, true), func(pc *model.PeerConnection) {
+			pc.MeanRoundTripMs, pc.StatsPolls = nil, 0
+		}), connected, nil, ""},
+		{"nothing either way and no round trip, but polled", peer("PC_0", zero(true, true), func(pc *model.PeerConnection) {
+			pc.MeanRoundTripMs = nil
+		}), withState(connected, []model.TimelineEvent{addTrack}), nil, "PC_0/both"},
 		{"data channel only", peer("PC_0", zero(true, true)), withState(connected, []model.TimelineEvent{channel}), nil, ""},
 		{"remote tracks that never arrived", peer("PC_0", zero(true, false)), withState(connected, []model.TimelineEvent{track}),
 			[]model.Stream{outbound}, "PC_0/inbound"},

@@ -320,6 +320,9 @@ type PeerConnectionRow struct {
 	SetupMs *float64
 	// Start is the connection's first record, End its last.
 	Start, End time.Time
+	// StatsPolls counts the getStats results the row was made from: with
+	// none, its packet counts are unknown rather than zero.
+	StatsPolls int
 }
 
 // DescribeClientTypes writes endpoint counts the way people say them, most

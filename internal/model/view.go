@@ -148,6 +148,7 @@ type PeerConnection struct {
 	SentPacketsLostPct     *float64  `json:"sentPacketsLostPct"`
 	MeanRoundTripMs        *float64  `json:"meanRoundTripMs"`
 	SetupMs                *float64  `json:"setupMs"`
+	StatsPolls             int       `json:"statsPolls"`
 	Start                  time.Time `json:"start"`
 	End                    time.Time `json:"end"`
 	RecordID               string    `json:"recordId"`

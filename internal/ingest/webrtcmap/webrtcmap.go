@@ -328,7 +328,8 @@ func (m *mapper) summary(pc *webrtc.PeerConnection, f webrtc.Features) error {
 		LocalCandidateType: f.SelectedPair.LocalType, RemoteCandidateType: f.SelectedPair.RemoteType,
 		LocalProtocol: f.SelectedPair.LocalProtocol, RemoteProtocol: f.SelectedPair.RemoteProtocol,
 		PacketsReceived: f.TotalPacketsReceived, PacketsReceivedLost: f.TotalReceivedPacketsLost,
-		PacketsSent: f.TotalPacketsSent, PacketsSentLost: f.TotalSentPacketsLost, Start: start, End: end}
+		PacketsSent: f.TotalPacketsSent, PacketsSentLost: f.TotalSentPacketsLost, Start: start, End: end,
+		StatsPolls: len(pc.Snapshots)}
 	if f.TotalPacketsReceived+f.TotalReceivedPacketsLost > 0 {
 		row.ReceivedPacketsLostPct = finite(f.ReceivedPacketsLostPct)
 	}
@@ -359,7 +360,8 @@ func (m *mapper) summary(pc *webrtc.PeerConnection, f webrtc.Features) error {
 		"connectionFailed": f.ConnectionFailed, "iceReconnects": f.ICEReconnects, "usingRelay": f.UsingRelay,
 		"selectedPair": f.SelectedPair, "packetsReceived": f.TotalPacketsReceived,
 		"packetsReceivedLost": f.TotalReceivedPacketsLost, "packetsSent": f.TotalPacketsSent,
-		"packetsSentLost": f.TotalSentPacketsLost, "meanRoundTripMs": row.MeanRoundTripMs, "setupMs": row.SetupMs}
+		"packetsSentLost": f.TotalSentPacketsLost, "meanRoundTripMs": row.MeanRoundTripMs, "setupMs": row.SetupMs,
+		"statsPolls": len(pc.Snapshots)}
 	at := end
 	if m.id.Seq > 0 {
 		raw["seq"] = m.id.Seq

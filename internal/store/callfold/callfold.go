@@ -888,7 +888,7 @@ func PeerConnectionViews(rows []PeerConnRow) []model.PeerConnection {
 			PacketsSent: pc.PacketsSent, PacketsSentLost: pc.PacketsSentLost,
 			ReceivedPacketsLostPct: Finite(pc.ReceivedPacketsLostPct), SentPacketsLostPct: Finite(pc.SentPacketsLostPct),
 			MeanRoundTripMs: Finite(pc.MeanRoundTripMs), SetupMs: Finite(pc.SetupMs),
-			Start: pc.Start.UTC(), End: pc.End.UTC(), RecordID: r.RID})
+			Start: pc.Start.UTC(), End: pc.End.UTC(), StatsPolls: pc.StatsPolls, RecordID: r.RID})
 	}
 	slices.SortFunc(out, func(a, b model.PeerConnection) int {
 		return cmp.Or(strings.Compare(a.ParticipantID, b.ParticipantID), strings.Compare(a.ID, b.ID))

@@ -27,7 +27,8 @@ func testPeerConnections(t *testing.T, open func(t testing.TB) store.Store) {
 				ParticipantID: pid, ID: pcID, Connected: true, ICEReconnects: reconnects, UsingRelay: pcID == "PC_1",
 				LocalCandidateType: "host", RemoteCandidateType: "srflx", LocalProtocol: "udp", RemoteProtocol: "udp",
 				PacketsReceived: 1000, PacketsReceivedLost: 12, PacketsSent: 900, ReceivedPacketsLostPct: loss,
-				SentPacketsLostPct: f(0), MeanRoundTripMs: f(48.5), SetupMs: f(310), Start: t0, End: t0.Add(at)}}
+				SentPacketsLostPct: f(0), MeanRoundTripMs: f(48.5), SetupMs: f(310), Start: t0, End: t0.Add(at),
+				StatsPolls: int(at / time.Second)}}
 	}
 	// The later summary of PC_0 arrives first.
 	appendOK(t, s, summary, pc("pc-late", "browser-b", "PC_0", 20*time.Second, 2, f(1.2)))
@@ -47,7 +48,7 @@ func testPeerConnections(t *testing.T, open func(t testing.TB) store.Store) {
 	if late.RecordID != "pc-late" || late.ICEReconnects != 2 || late.ReceivedPacketsLostPct == nil ||
 		*late.ReceivedPacketsLostPct != 1.2 || late.MeanRoundTripMs == nil || *late.MeanRoundTripMs != 48.5 ||
 		late.PacketsReceivedLost != 12 || late.SetupMs == nil || *late.SetupMs != 310 || !late.End.Equal(t0.Add(20*time.Second)) ||
-		late.LocalCandidateType != "host" || late.RemoteProtocol != "udp" {
+		late.LocalCandidateType != "host" || late.RemoteProtocol != "udp" || late.StatsPolls != 20 {
 		t.Errorf("PC_0 of browser-b = %+v; want the later summary whole", late)
 	}
 	if !got[2].UsingRelay || got[0].UsingRelay {

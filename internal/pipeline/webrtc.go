@@ -1,12 +1,12 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 
@@ -17,37 +17,36 @@ import (
 
 // sniffWebRTC looks at the start of a source, gzip or not, and tells
 // whether it is a WebRTC dump. The reader it returns reads the source from
-// its start, decompressed when it is a dump.
+// its start (decompressed when it is a dump); past the bytes looked at, it
+// reads the source directly, so that ACS logs, the bulk of what is
+// ingested, are not copied once more on their way in.
 func sniffWebRTC(r io.Reader) (io.Reader, bool, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(2)
-	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		head, _ := br.Peek(8 << 10)
-		_, ok := webrtc.Detect(head)
-		return br, ok, nil
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, false, fmt.Errorf("read: %w", err)
 	}
-	// A gzip source: look inside without losing what was peeked.
-	zr, err := gzip.NewReader(bytes.NewReader(peekAll(br)))
+	head = head[:n]
+	whole := io.MultiReader(bytes.NewReader(head), r)
+	if len(head) < 2 || head[0] != 0x1f || head[1] != 0x8b {
+		_, ok := webrtc.Detect(head[:min(len(head), 8<<10)])
+		return whole, ok, nil
+	}
+	// A gzip source: look inside its first bytes.
+	zr, err := gzip.NewReader(bytes.NewReader(head))
 	if err != nil {
-		return br, false, nil // not really gzip: the reader will say so
+		return whole, false, nil // not really gzip: the reader will say so
 	}
-	head := make([]byte, 8<<10)
-	n, _ := io.ReadFull(zr, head)
-	if _, ok := webrtc.Detect(head[:n]); !ok {
-		return br, false, nil
+	inner := make([]byte, 8<<10)
+	m, _ := io.ReadFull(zr, inner)
+	if _, ok := webrtc.Detect(inner[:m]); !ok {
+		return whole, false, nil
 	}
-	full, err := gzip.NewReader(br)
+	full, err := gzip.NewReader(whole)
 	if err != nil {
 		return nil, false, fmt.Errorf("gzip: %w", err)
 	}
 	return full, true, nil
-}
-
-// peekAll returns what the buffered reader holds (at least its first
-// bytes), without consuming it.
-func peekAll(br *bufio.Reader) []byte {
-	b, _ := br.Peek(br.Size())
-	return b
 }
 
 // readWebRTC parses a WebRTC dump whole and sends its records, with the

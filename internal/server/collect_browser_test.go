@@ -576,12 +576,11 @@ func scriptedSnapshots(t *testing.T) []map[string]wantReport {
 	return out
 }
 
-// TestCollectorDeltasInBrowser drives the collector with a scripted peer
-// connection and checks that the parser rebuilds every snapshot exactly
-// from the batches, that a batch repeats the connection's creation and
-// state changes, that the running round trip counts every non-zero
-// reading, and what the collector leaves out by default.
-func TestCollectorDeltasInBrowser(t *testing.T) {
+// openScriptedPage starts the browser and a collector server, and opens
+// the page whose scripted peer connection feeds the collector; the
+// context runs in that page until the test ends.
+func openScriptedPage(t *testing.T) (context.Context, *collectRecorder) {
+	t.Helper()
 	path := browsertest.Find(t)
 	browserCtx := startChromium(t, path)
 	app := listenApp(t)
@@ -589,7 +588,7 @@ func TestCollectorDeltasInBrowser(t *testing.T) {
 	pageURL := app.serve(t, strings.NewReplacer("{{CALLDIAG}}", calldiag.URL, "{{KEY}}", collectTestKey, "{{SCRIPT}}", statsScript).Replace(fakePage))
 
 	ctx, cancel := context.WithTimeout(browserCtx, browserTimeout)
-	defer cancel()
+	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("open the page: %v", err)
 	}
@@ -597,6 +596,16 @@ func TestCollectorDeltasInBrowser(t *testing.T) {
 		ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.ready === true`))
 		return ok
 	})
+	return ctx, rec
+}
+
+// TestCollectorDeltasInBrowser drives the collector with a scripted peer
+// connection and checks that the parser rebuilds every snapshot exactly
+// from the batches, that a batch repeats the connection's creation and
+// state changes, that the running round trip counts every non-zero
+// reading, and what the collector leaves out by default.
+func TestCollectorDeltasInBrowser(t *testing.T) {
+	ctx, rec := openScriptedPage(t)
 	if !evalIn[bool](t, ctx, `window.scripted()`) {
 		t.Fatal("the collector did not deliver its batches")
 	}
@@ -726,21 +735,7 @@ func TestCollectorDeltasInBrowser(t *testing.T) {
 // counted in a later identity line: every batch is either delivered or
 // counted.
 func TestCollectorRetriesAndDrops(t *testing.T) {
-	path := browsertest.Find(t)
-	browserCtx := startChromium(t, path)
-	app := listenApp(t)
-	calldiag, rec := startCollectServer(t, app.origin)
-	pageURL := app.serve(t, strings.NewReplacer("{{CALLDIAG}}", calldiag.URL, "{{KEY}}", collectTestKey, "{{SCRIPT}}", statsScript).Replace(fakePage))
-
-	ctx, cancel := context.WithTimeout(browserCtx, browserTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatalf("open the page: %v", err)
-	}
-	waitFor(t, "the page's script", 10*time.Second, func() bool {
-		ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.ready === true`))
-		return ok
-	})
+	ctx, rec := openScriptedPage(t)
 	rec.failing.Store(true)
 	for range 3 {
 		if evalIn[bool](t, ctx, `window.dropping(true)`) {

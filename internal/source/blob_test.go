@@ -103,18 +103,7 @@ func (h *blobHarness) pass() {
 }
 
 // records is the number of stored records of call c.
-func (h *blobHarness) records(c string) int {
-	h.t.Helper()
-	call, err := h.db.Call(context.Background(), c)
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, k := range call.RecordCounts {
-		n += k
-	}
-	return n
-}
+func (h *blobHarness) records(c string) int { return storedRecords(h.db, c) }
 
 // TestBlobAgainstAzurite follows containers of a local Azurite, with the
 // SQLite store and the real pipeline.

@@ -83,9 +83,12 @@ func (h *harness) pass() {
 }
 
 // records is the number of stored records of call c.
-func (h *harness) records(c string) int {
-	h.t.Helper()
-	call, err := h.db.Call(context.Background(), c)
+func (h *harness) records(c string) int { return storedRecords(h.db, c) }
+
+// storedRecords is the number of records db holds of call c (0 when it
+// holds none).
+func storedRecords(db *sqlite.DB, c string) int {
+	call, err := db.Call(context.Background(), c)
 	if err != nil {
 		return 0
 	}

@@ -78,7 +78,10 @@ func Resolve(d *webrtc.Dump, opts Options) Identity {
 
 // Records maps a dump onto records of call id.CallID.
 func Records(d *webrtc.Dump, id Identity, opts Options) ([]model.Record, error) {
-	m := &mapper{d: d, id: id, source: opts.Source}
+	m := &mapper{d: d, id: id, source: opts.Source, features: make(map[*webrtc.PeerConnection]webrtc.Features)}
+	for _, pc := range d.PeerConnections {
+		m.features[pc] = pc.Features()
+	}
 	m.browser, m.os = Browser(d.UserAgent)
 	if id.Seq > 0 {
 		v := id.Seq
@@ -115,6 +118,8 @@ type mapper struct {
 	browser, os string
 	version     *int
 	out         []model.Record
+	// features are the peer connections' features, computed once.
+	features map[*webrtc.PeerConnection]webrtc.Features
 	// series holds the streams' 10-second buckets by series.
 	series map[seriesKey]map[int64]map[string][]*acc
 }
@@ -171,7 +176,7 @@ func (m *mapper) session() error {
 func (m *mapper) p2p() model.CallType {
 	var seen, group bool
 	for _, pc := range m.d.PeerConnections {
-		if p := pc.Features().P2P; p != nil {
+		if p := m.features[pc].P2P; p != nil {
 			seen = true
 			group = group || !*p
 		}
@@ -290,7 +295,7 @@ func (m *mapper) peer(pc *webrtc.PeerConnection) error {
 			return err
 		}
 	}
-	f := pc.Features()
+	f := m.features[pc]
 	st := streamsOf(pc, f)
 	remote := remoteOf(pc)
 	for _, s := range st {

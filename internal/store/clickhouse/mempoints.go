@@ -32,18 +32,10 @@ type memPoint struct {
 // comparePoints orders points as the points query does: by time, series,
 // value, then record id.
 func comparePoints(a, b *memPoint) int {
+	if c := compareSeries(a, b); c != 0 {
+		return c
+	}
 	switch {
-	case a.t != b.t:
-		if a.t < b.t {
-			return -1
-		}
-		return 1
-	case a.pid != b.pid:
-		return strings.Compare(a.pid, b.pid)
-	case a.stream != b.stream:
-		return strings.Compare(a.stream, b.stream)
-	case a.metric != b.metric:
-		return strings.Compare(a.metric, b.metric)
 	case a.value < b.value:
 		return -1
 	case a.value > b.value:
